@@ -1,0 +1,109 @@
+"""The canonical report record (../shared/contract/REPORT_JSON.md) and its provenance."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+Number = int | float
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One parsed cell: its value (None = blank), the raw token and where it stood.
+
+    ``position`` is human-readable and points into the source: ``"line 84"`` for
+    text layouts, ``"table 2 row 5 col 3"`` for HTML and Word tables, ``"page 3
+    line 12"`` for PDFs.
+    """
+
+    value: Number | None
+    raw: str
+    position: str
+
+
+BLANK = Cell(None, "", "")
+
+
+@dataclass
+class Report:
+    """A parsed annual report: the contract's keys plus metadata and provenance."""
+
+    source: str
+    agency: str | None
+    year: int | None
+    template: str
+    applications: dict[str, list[Cell]]
+    reviews: dict[str, list[Cell]]
+    proactive: dict[str, dict[str, Cell]]
+    published: str | None = None
+    index_number: str | None = None
+    division_code: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self, provenance: bool = False) -> dict[str, Any]:
+        """The contract's JSON object; with ``provenance`` also each cell's raw token and position."""
+        out: dict[str, Any] = {
+            "source": self.source,
+            "agency": self.agency,
+            "year": self.year,
+            "template": self.template,
+            "applications": {k: [c.value for c in row] for k, row in self.applications.items()},
+            "reviews": {k: [c.value for c in row] for k, row in self.reviews.items()},
+            "proactive": {k: {f: c.value for f, c in d.items()} for k, d in self.proactive.items()},
+        }
+        for key in ("published", "index_number", "division_code"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        if provenance:
+            out["provenance"] = [
+                {"table": t, "row": r, "col": c, "raw": cell.raw, "position": cell.position}
+                for t, r, c, cell in self.iter_cells()
+            ]
+        return out
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> "Report":
+        """A record from its contract JSON (e.g. a golden file); provenance is left empty."""
+
+        def cell(v: Number | None) -> Cell:
+            return Cell(v, "" if v is None else str(v), "")
+
+        return cls(
+            source=obj["source"],
+            agency=obj.get("agency"),
+            year=obj.get("year"),
+            template=obj["template"],
+            applications={k: [cell(v) for v in row] for k, row in obj.get("applications", {}).items()},
+            reviews={k: [cell(v) for v in row] for k, row in obj.get("reviews", {}).items()},
+            proactive={k: {f: cell(v) for f, v in d.items()} for k, d in obj.get("proactive", {}).items()},
+            published=obj.get("published"),
+            index_number=obj.get("index_number"),
+            division_code=obj.get("division_code"),
+            warnings=list(obj.get("warnings", [])),
+        )
+
+    def iter_cells(self) -> Iterator[tuple[str, str, str, Cell]]:
+        """Every cell as (table, row_key, col_key, cell), tables in contract order."""
+        from .templates import APPLICANT_COLUMNS, REVIEW_COLUMNS
+
+        for row_key, row in self.applications.items():
+            for col, cell in zip(APPLICANT_COLUMNS, row):
+                yield "applications", row_key, col, cell
+        for row_key, row in self.reviews.items():
+            for col, cell in zip(REVIEW_COLUMNS, row):
+                yield "reviews", row_key, col, cell
+        for row_key, fields in self.proactive.items():
+            for col, cell in fields.items():
+                yield "proactive", row_key, col, cell
+
+
+class ParseError(Exception):
+    """A file that cannot be turned into a record; the message names the file and what is wrong."""
+
+    def __init__(self, source: str, message: str) -> None:
+        super().__init__(f"{source}: {message}")
+        self.source = source
+        self.reason = message

@@ -1,0 +1,98 @@
+"""Parquet layout of parsed reports: the three tables the warehouse reads.
+
+``reports``       one row per parsed report (report_id = sha256 of the file's bytes)
+``cells``         one row per cell, long form, with the raw token and its position
+``parse_errors``  one row per file that could not be parsed, with the reason
+
+dbt's staging models (dbt_project/models/staging) read exactly these columns.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyarrow as pa
+
+from .record import Report
+
+REPORTS_SCHEMA = pa.schema(
+    [
+        ("report_id", pa.string()),
+        ("source_file", pa.string()),
+        ("format", pa.string()),
+        ("agency", pa.string()),
+        ("year", pa.int32()),
+        ("template", pa.string()),
+        ("published", pa.string()),
+        ("index_number", pa.string()),
+        ("division_code", pa.string()),
+        ("warning_count", pa.int32()),
+        ("warnings", pa.string()),  # JSON array of strings
+        ("parser_version", pa.string()),
+        ("parsed_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+CELLS_SCHEMA = pa.schema(
+    [
+        ("report_id", pa.string()),
+        ("table_name", pa.string()),  # applications | reviews | proactive
+        ("row_key", pa.string()),
+        ("col_key", pa.string()),
+        ("value", pa.float64()),  # NULL = blank in the source
+        ("raw", pa.string()),
+        ("position", pa.string()),
+    ]
+)
+
+PARSE_ERRORS_SCHEMA = pa.schema(
+    [
+        ("report_id", pa.string()),
+        ("source_file", pa.string()),
+        ("format", pa.string()),
+        ("error", pa.string()),
+        ("parser_version", pa.string()),
+        ("parsed_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "reports": REPORTS_SCHEMA,
+    "cells": CELLS_SCHEMA,
+    "parse_errors": PARSE_ERRORS_SCHEMA,
+}
+
+
+def report_row(report: Report, *, report_id: str, fmt: str, parser_version: str, parsed_at: Any) -> dict[str, Any]:
+    """The ``reports`` row of one parsed report."""
+    return {
+        "report_id": report_id,
+        "source_file": report.source,
+        "format": fmt,
+        "agency": report.agency,
+        "year": report.year,
+        "template": report.template,
+        "published": report.published,
+        "index_number": report.index_number,
+        "division_code": report.division_code,
+        "warning_count": len(report.warnings),
+        "warnings": json.dumps(report.warnings, ensure_ascii=False),
+        "parser_version": parser_version,
+        "parsed_at": parsed_at,
+    }
+
+
+def cell_rows(report: Report, *, report_id: str) -> list[dict[str, Any]]:
+    """The ``cells`` rows of one parsed report, one per cell."""
+    return [
+        {
+            "report_id": report_id,
+            "table_name": table,
+            "row_key": row,
+            "col_key": col,
+            "value": None if cell.value is None else float(cell.value),
+            "raw": cell.raw,
+            "position": cell.position,
+        }
+        for table, row, col, cell in report.iter_cells()
+    ]

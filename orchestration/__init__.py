@@ -1,0 +1,1 @@
+"""Dagster code location of ogi-warehouse: assets, checks, schedules and sensors."""
