@@ -15,6 +15,11 @@ import typer
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
 
+@app.callback()
+def _root() -> None:
+    """ogi-warehouse: government information disclosure annual reports as data."""
+
+
 @app.command()
 def parse(
     paths: list[Path] = typer.Argument(..., help="Report files, or folders to read every file below."),

@@ -1,0 +1,269 @@
+"""File formats: recognise a file from its bytes and turn it into lines.
+
+The format is read from the content (magic bytes), never from the extension: a
+PDF named ``.txt`` is read as a PDF, binary junk named ``.txt`` is refused.
+Each reader returns the document's :class:`~ingestion.layouts.Line` stream and
+its plain text (for the title, dates and 索引号).
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+
+from .layouts import Line, table_rows_lines, text_lines
+
+#: Per-file limits, configurable by the caller (ingestion.parse.Limits).
+MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
+MAX_PDF_PAGES = 200
+
+
+class FormatError(Exception):
+    """The bytes are not a readable report file; the message says why."""
+
+
+@dataclass
+class Document:
+    """A file read into lines and plain text."""
+
+    fmt: str
+    lines: list[Line]
+    text: str
+
+
+_HTML_HINT = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|table|div|meta|p)\b", re.IGNORECASE)
+
+
+def sniff_format(data: bytes) -> str:
+    """The format of a file from its first bytes: pdf, docx, doc, zip, html, text, image or unknown."""
+    head = data[:4096]
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = set(zf.namelist())
+        except zipfile.BadZipFile:
+            return "unknown"
+        if "word/document.xml" in names:
+            return "docx"
+        return "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "doc"  # OLE2: legacy .doc / .wps
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")) or (
+        head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    ):
+        return "image"
+    if _HTML_HINT.search(stripped[:2048]) and stripped[:1] == b"<":
+        return "html"
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "unknown"
+    return "text"
+
+
+def decode_text(data: bytes) -> str:
+    """Decode text bytes: UTF-8 (with or without BOM) when valid, else the detected encoding.
+
+    GB18030/GBK pages are common; charset-normalizer decides among the
+    candidates rather than assuming one.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=["gb18030", "gbk", "big5", "utf_16", "utf_8"]).best()
+    if best is not None:
+        text = str(best)
+        if best.encoding in ("gb18030", "gbk", "gb2312"):
+            return data.decode("gb18030", errors="strict") if _strict_ok(data, "gb18030") else text
+        return text
+    if _strict_ok(data, "gb18030"):
+        return data.decode("gb18030")
+    raise FormatError("text in an unknown encoding (not UTF-8 or GB18030)")
+
+
+def _strict_ok(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def read_text(data: bytes) -> Document:
+    """A plain-text report in any text layout."""
+    text = decode_text(data)
+    if _looks_binary(text):
+        raise FormatError("binary content, not a text report")
+    return Document("text", text_lines(text), text)
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:20000]
+    if not sample:
+        return False
+    controls = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n\f\v") or ch == "\ufffd")
+    return controls / len(sample) > 0.02
+
+
+_BLOCK_TAGS = frozenset(
+    "p div br h1 h2 h3 h4 h5 h6 li tr title section article header footer ul ol dt dd blockquote pre".split()
+)
+
+
+def read_html(data: bytes) -> Document:
+    """An HTML page: its tables row by row (cells as printed, rowspan/colspan not expanded), the rest as text.
+
+    lxml's HTML parser never fetches anything; scripts and styles are dropped
+    before any text is read.
+    """
+    import lxml.html
+    from lxml import etree
+
+    text = decode_text(data)
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str input that declares an encoding
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, recover=True)
+    try:
+        root = lxml.html.document_fromstring(text, parser=parser)
+    except (etree.ParserError, ValueError) as exc:
+        raise FormatError(f"HTML that cannot be read ({exc})") from None
+    for bad in root.xpath("//script|//style|//noscript|//template"):
+        bad.drop_tree()
+    tables: list[list[Line]] = []
+    for table in root.xpath("//table[not(ancestor::table)]"):
+        rows = []
+        for tr in table.iter("tr"):
+            rows.append([cell.text_content() for cell in tr if isinstance(cell.tag, str) and cell.tag in ("td", "th")])
+        tables.append(table_rows_lines(rows, len(tables) + 1))
+        marker = lxml.html.Element("p")
+        marker.text = f"\x00TABLE{len(tables) - 1}\x00"
+        marker.tail = table.tail
+        table.getparent().replace(table, marker)
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag in _BLOCK_TAGS:
+            el.tail = "\n" + (el.tail or "")
+    plain = root.text_content()
+    lines: list[Line] = []
+    chunks = re.split(r"\x00TABLE(\d+)\x00", plain)
+    offset = 0
+    for i, chunk in enumerate(chunks):
+        if i % 2:
+            lines.extend(tables[int(chunk)])
+        else:
+            part = text_lines(chunk, where=lambda n, o=offset: f"line {n + o}")
+            lines.extend(part)
+            offset += chunk.count("\n")
+    return Document("html", lines, plain)
+
+
+def read_docx(data: bytes, max_uncompressed: int = MAX_DOCX_UNCOMPRESSED) -> Document:
+    """A Word .docx: paragraphs and tables in body order; merged cells read once."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+            if total > max_uncompressed:
+                raise FormatError(
+                    f"Word file expands to {total // (1024 * 1024)} MB, over the {max_uncompressed // (1024 * 1024)} MB limit"
+                )
+    except zipfile.BadZipFile as exc:
+        raise FormatError(f"broken Word file ({exc})") from None
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises many types for broken packages
+        raise FormatError(f"broken Word file ({type(exc).__name__}: {exc})") from None
+    lines: list[Line] = []
+    texts: list[str] = []
+    body = document.element.body
+    table_no = 0
+    para_no = 0
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para_no += 1
+            text = Paragraph(child, document).text
+            texts.append(text)
+            lines.extend(text_lines(text, where=lambda n, p=para_no: f"paragraph {p}"))
+        elif tag == "tbl":
+            table_no += 1
+            rows = []
+            for row in Table(child, document).rows:
+                seen: set[int] = set()
+                pieces = []
+                for cell in row.cells:
+                    if id(cell._tc) in seen:
+                        continue  # a horizontally merged cell repeats: read it once
+                    seen.add(id(cell._tc))
+                    pieces.append(cell.text)
+                rows.append(pieces)
+                texts.append(" | ".join(pieces))
+            lines.extend(table_rows_lines(rows, table_no))
+    return Document("docx", lines, "\n".join(texts))
+
+
+def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
+    """A PDF with a text layer, read page by page with pdfplumber's text extraction."""
+    import logging
+
+    import pdfplumber
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as exc:  # pdfminer raises PDFSyntaxError, PDFPasswordIncorrect, ...
+        name = type(exc).__name__
+        if "Password" in name or "Encrypt" in name:
+            raise FormatError("encrypted PDF: cannot read it without its password") from None
+        raise FormatError(f"broken PDF ({name}: {exc})") from None
+    lines: list[Line] = []
+    texts: list[str] = []
+    try:
+        with pdf:
+            if len(pdf.pages) > max_pages:
+                raise FormatError(f"PDF has {len(pdf.pages)} pages, over the {max_pages}-page limit")
+            for p, page in enumerate(pdf.pages, start=1):
+                page_text = page.extract_text() or ""
+                texts.append(page_text)
+                lines.extend(text_lines(page_text, where=lambda n, p=p: f"page {p} line {n}"))
+    except FormatError:
+        raise
+    except Exception as exc:
+        name = type(exc).__name__
+        if "Password" in name or "Encrypt" in name:
+            raise FormatError("encrypted PDF: cannot read it without its password") from None
+        raise FormatError(f"broken PDF ({name}: {exc})") from None
+    text = "\n".join(texts)
+    if not text.strip():
+        raise FormatError("PDF has no text layer (a scanned image?); it needs OCR")
+    return Document("pdf", lines, text)
+
+
+def read_document(data: bytes) -> Document:
+    """Read any supported file from its bytes."""
+    if not data:
+        raise FormatError("empty file")
+    fmt = sniff_format(data)
+    if fmt == "pdf":
+        return read_pdf(data)
+    if fmt == "docx":
+        return read_docx(data)
+    if fmt == "html":
+        return read_html(data)
+    if fmt == "text":
+        return read_text(data)
+    if fmt == "doc":
+        raise FormatError("legacy Word .doc/.wps file: convert it to .docx or PDF")
+    if fmt == "image":
+        raise FormatError("an image has no text layer; it needs OCR")
+    if fmt == "zip":
+        raise FormatError("a ZIP archive, not a report (unpack it into the inbox)")
+    raise FormatError("binary content, not a text, HTML, PDF or Word report")

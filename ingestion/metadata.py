@@ -1,0 +1,80 @@
+"""Report metadata from the page: agency, year, publication date, 索引号 and division code."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_WS = re.compile(r"\s+")
+# "<agency><year>年度政府信息公开工作年度报告", "<year>年<agency>政府信息公开工作年度报告", "<agency>关于<year>年…"
+_TITLE = re.compile(
+    r"^(?P<pre>.*?)(?:关于)?(?P<year>(?:19|20)\d{2})年度?(?P<mid>.*?)政府信息公开(?:工作)?年度?报告(?:\(.*\))?$"
+)
+_AGENCY_FIELD = re.compile(r"(?:发文机关|发布机构|发文单位|发布机关)\s*[:：]\s*([^\s|，,;；]+)")
+_DATE_FIELD = re.compile(
+    r"(?:成文日期|发布日期|公开日期|发布时间|发文日期|生成日期|印发日期)\s*[:：]?\s*"
+    r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
+)
+_INDEX = re.compile(r"索\s*引\s*号\s*[:：]?\s*([0-9A-Za-z][0-9A-Za-z\-/_.]*)")
+_DIVISION = re.compile(r"^(\d{6})(?=[-/_.]|$)")
+_YEAR_IN_TEXT = re.compile(r"(?:现将|现公布|公布)?((?:19|20)\d{2})年度?(?:政府信息公开|本机关|我)")
+_BAD_AGENCY_END = re.compile(r"[\s，,。:：、(（]+$")
+
+
+@dataclass
+class Metadata:
+    """What the page says about the report besides its tables."""
+
+    agency: str | None = None
+    year: int | None = None
+    published: str | None = None
+    index_number: str | None = None
+    division_code: str | None = None
+
+
+def _norm(line: str) -> str:
+    return _WS.sub("", unicodedata.normalize("NFKC", line))
+
+
+def read_metadata(text: str, head_lines: int = 120) -> Metadata:
+    """Read the metadata from a document's text (title lines first, then the page's fields)."""
+    meta = Metadata()
+    lines = [_norm(ln) for ln in text.splitlines()]
+    nonempty = [ln for ln in lines if ln]
+    for i, line in enumerate(nonempty[:head_lines]):
+        if len(line) > 60:
+            continue
+        m = _TITLE.match(line)
+        if not m:
+            continue
+        agency = (m.group("pre") or m.group("mid") or "").strip()
+        if not agency and i > 0 and len(nonempty[i - 1]) <= 30 and not any(ch.isdigit() for ch in nonempty[i - 1]):
+            agency = nonempty[i - 1]  # title broken after the agency: "洪泽区人民政府" / "2023 年政府信息公开工作年度报告"
+        meta.year = int(m.group("year"))
+        if agency:
+            meta.agency = _BAD_AGENCY_END.sub("", agency)
+        break
+    norm_text = "\n".join(nonempty)
+    if meta.agency is None:
+        m = _AGENCY_FIELD.search(norm_text)
+        if m:
+            meta.agency = m.group(1)
+    m = _DATE_FIELD.search(norm_text)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+        if 1 <= mo <= 12 and 1 <= d <= 31:
+            meta.published = f"{y:04d}-{mo:02d}-{d:02d}"
+    m = _INDEX.search(text)
+    if m:
+        meta.index_number = m.group(1)
+        d = _DIVISION.match(meta.index_number)
+        if d:
+            meta.division_code = d.group(1)
+    if meta.year is None:
+        m = _YEAR_IN_TEXT.search(norm_text[:5000])
+        if m:
+            meta.year = int(m.group(1))
+        elif meta.published:
+            # reports are published early in the year after the one they cover
+            meta.year = int(meta.published[:4]) - 1
+    return meta

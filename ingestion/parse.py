@@ -1,0 +1,223 @@
+"""Parse a report file into the canonical record: the one entry point of ``ingestion``.
+
+files -> bytes -> :class:`~ingestion.formats.Document` (lines) -> sections ->
+placed cells -> :class:`~ingestion.record.Report`.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+from .formats import Document, FormatError, read_document, sniff_format
+from .layouts import Line
+from .metadata import read_metadata
+from .record import Cell, ParseError, Report
+from .tables import LabelMatcher, Slot, place, to_cell
+from .templates import (
+    AMOUNT_FIELDS,
+    APPLICANT_COLUMNS,
+    APPLICATION_ROWS,
+    PROACTIVE_ROWS,
+    REVIEW_COLUMNS,
+    REVIEW_ROWS,
+    SECTION_MARKERS,
+    TEMPLATE_MARKERS,
+    application_rows,
+    template_for_year,
+)
+from .text import normalize_label
+
+__all__ = ["parse_bytes", "parse_file", "iter_files", "sniff_format", "MAX_FILE_BYTES"]
+
+#: Files larger than this are refused before reading (override with OGI_MAX_FILE_MB).
+MAX_FILE_BYTES = int(float(os.environ.get("OGI_MAX_FILE_MB", "200")) * 1024 * 1024)
+
+_HEADING_MAX = 40  # a heading is a short line; prose that mentions a heading is long
+_MARKERS = {k: tuple(normalize_label(m) for m in v) for k, v in SECTION_MARKERS.items()}
+_TEMPLATE_MARKERS = {k: tuple(normalize_label(m) for m in v) for k, v in TEMPLATE_MARKERS.items()}
+_SPLIT_MATCHER = LabelMatcher(
+    [Slot(r.key, (), r.aliases) for r in APPLICATION_ROWS if r.other_variant == "split" and r.aliases]
+)
+_APP_SLOTS = {
+    variant: tuple(Slot(r.key, APPLICANT_COLUMNS, r.aliases + r.numbered) for r in application_rows(variant))
+    for variant in ("single", "split")
+}
+_REVIEW_SLOTS = tuple(Slot(k, REVIEW_COLUMNS) for k in REVIEW_ROWS)
+_PROACTIVE_SLOTS = {
+    t: tuple(Slot(r.key, r.fields, r.aliases) for r in rows) for t, rows in PROACTIVE_ROWS.items()
+}
+_FIRST_ROW = normalize_label("本年新收")
+
+
+def _find(lines: Sequence[Line], markers: tuple[str, ...], start: int = 0, stop: int | None = None,
+          last: bool = False) -> int | None:
+    """Index of the first (or last) short line in ``lines[start:stop]`` that contains a marker."""
+    stop = len(lines) if stop is None else stop
+    found = None
+    for i in range(start, stop):
+        norm = lines[i].norm
+        if norm and len(norm) <= _HEADING_MAX and any(m in norm for m in markers):
+            if not last:
+                return i
+            found = i
+    return found
+
+
+def _sections(lines: Sequence[Line], source: str) -> dict[str, Sequence[Line]]:
+    apps = _find(lines, _MARKERS["applications"])
+    if apps is None:
+        apps = next((i for i, ln in enumerate(lines) if _FIRST_ROW in ln.norm), None)
+        if apps is None:
+            raise ParseError(source, "table 3 not found (no 收到和处理政府信息公开申请情况 section)")
+    pro = _find(lines, _MARKERS["proactive"], 0, apps, last=True)
+    if pro is None:
+        pro = next((i for i in range(apps) if "第二十条" in lines[i].norm), None)
+    rev = _find(lines, _MARKERS["reviews"], apps + 1)
+    end = _find(lines, _MARKERS["end"], (rev if rev is not None else apps) + 1)
+    end = len(lines) if end is None else end
+    return {
+        "proactive": lines[pro:apps] if pro is not None else [],
+        "applications": lines[apps: rev if rev is not None else end],
+        "reviews": lines[rev:end] if rev is not None else [],
+    }
+
+
+def _template(proactive: Sequence[Line], year: int | None) -> str:
+    hits = {t: 0 for t in _TEMPLATE_MARKERS}
+    for line in proactive:
+        for t, markers in _TEMPLATE_MARKERS.items():
+            hits[t] += sum(1 for m in markers if m in line.norm)
+    best = max(hits, key=lambda t: hits[t])
+    if hits[best] and list(hits.values()).count(hits[best]) == 1:
+        return best
+    return template_for_year(year) if year is not None else "2021"
+
+
+def _fill(section: Sequence[Line], slots: Sequence[Slot], table: str, warnings: list[str],
+          amount_fields: frozenset[str] = frozenset()) -> tuple[dict[str, dict[str, Cell]], list[str]]:
+    """Place a section into its slots; returns cells per row key and the keys of rows not found."""
+    placement = place(section, slots, table)
+    warnings.extend(placement.warnings)
+    printed = {slots[i].key for i in placement.labels_seen}
+    rows: dict[str, dict[str, Cell]] = {}
+    missing: list[str] = []
+    for i, slot in enumerate(slots):
+        tokens = placement.rows.get(i)
+        if tokens is None and slot.key in printed and not placement.warnings:
+            # the row's label is printed with no cells after it (an empty table row)
+            warnings.append(f"{table}.{slot.key}: printed without values; left blank")
+            tokens = []
+        if tokens is None:
+            missing.append(slot.key)
+            rows[slot.key] = {f: Cell(None, "", "") for f in slot.fields}
+            continue
+        cells = {f: Cell(None, "", "") for f in slot.fields}
+        for f, token in zip(slot.fields, tokens):
+            cell, warning = to_cell(token, f, f in amount_fields, f"{table}.{slot.key}.{f}")
+            if warning:
+                warnings.append(warning)
+            cells[f] = cell
+        rows[slot.key] = cells
+    return rows, missing
+
+
+def parse_document(doc: Document, source: str) -> Report:
+    """The canonical record of a document already read into lines."""
+    meta = read_metadata(doc.text)
+    sections = _sections(doc.lines, source)
+    warnings: list[str] = []
+
+    app_section = sections["applications"]
+    variant = "split" if any(_SPLIT_MATCHER.match(ln.norm) is not None for ln in app_section if ln.texts) else "single"
+    if not any(ln.tokens for ln in app_section):
+        raise ParseError(source, "table 3 not found (its section holds no numbers)")
+    app_rows, missing = _fill(app_section, _APP_SLOTS[variant], "applications", warnings)
+    slots = _APP_SLOTS[variant]
+    if missing and (len(missing) * 2 > len(slots) or slots[-1].key in missing and not warnings):
+        raise ParseError(source, f"table 3 incomplete: rows {', '.join(missing)} not found")
+    for key in missing:
+        warnings.append(f"applications.{key}: row not found; left blank")
+
+    template = _template(sections["proactive"], meta.year)
+    if sections["proactive"]:
+        pro_rows, pro_missing = _fill(sections["proactive"], _PROACTIVE_SLOTS[template], "proactive", warnings,
+                                      AMOUNT_FIELDS)
+        for key in pro_missing:
+            warnings.append(f"proactive.{key}: row not found; left blank")
+    else:
+        warnings.append("table 2 not found; left blank")
+        pro_rows = {s.key: {f: Cell(None, "", "") for f in s.fields} for s in _PROACTIVE_SLOTS[template]}
+
+    if sections["reviews"]:
+        rev_rows, rev_missing = _fill(sections["reviews"], _REVIEW_SLOTS, "reviews", warnings)
+        for key in rev_missing:
+            warnings.append(f"reviews.{key}: row not found; left blank")
+    else:
+        warnings.append("table 4 not found; left blank")
+        rev_rows = {s.key: {f: Cell(None, "", "") for f in s.fields} for s in _REVIEW_SLOTS}
+
+    if meta.year is None:
+        warnings.append("year not found")
+    return Report(
+        source=source,
+        agency=meta.agency,
+        year=meta.year,
+        template=template,
+        applications={k: [row[c] for c in APPLICANT_COLUMNS] for k, row in app_rows.items()},
+        reviews={k: [row[c] for c in REVIEW_COLUMNS] for k, row in rev_rows.items()},
+        proactive=pro_rows,
+        published=meta.published,
+        index_number=meta.index_number,
+        division_code=meta.division_code,
+        warnings=warnings,
+    )
+
+
+def parse_bytes(data: bytes, source: str) -> Report:
+    """Parse a report from its bytes; ``source`` names it in the record and in errors.
+
+    Raises :class:`ParseError` (and nothing else) when the bytes are not a readable report.
+    """
+    try:
+        doc = read_document(data)
+        return parse_document(doc, source)
+    except ParseError:
+        raise
+    except FormatError as exc:
+        raise ParseError(source, str(exc)) from None
+    except RecursionError:
+        raise ParseError(source, "document nested too deeply to read") from None
+    except MemoryError:
+        raise ParseError(source, "document too large to read in memory") from None
+    except Exception as exc:  # a parser bug must not stop a run: report it against the file
+        raise ParseError(source, f"internal parser error ({type(exc).__name__}: {exc})") from None
+
+
+def parse_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Report:
+    """Parse one report file; the record's ``source`` is the file name."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise ParseError(p.name, f"file is {size / 1048576:.0f} MB, over the {max_bytes / 1048576:.0f} MB limit")
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise ParseError(str(path), "file not found") from None
+    except IsADirectoryError:
+        raise ParseError(str(path), "is a directory") from None
+    except PermissionError:
+        raise ParseError(str(path), "permission denied") from None
+    return parse_bytes(data, p.name)
+
+
+def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
+    """The files named by ``paths``, folders expanded to every file below them (sorted, hidden skipped)."""
+    for path in paths:
+        p = Path(path)
+        if p.is_dir():
+            for child in sorted(p.rglob("*")):
+                if child.is_file() and not any(part.startswith(".") for part in child.relative_to(p).parts):
+                    yield child
+        else:
+            yield p
