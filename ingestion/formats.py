@@ -104,12 +104,13 @@ def read_text(data: bytes) -> Document:
     return Document("text", text_lines(text), text)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f\ufffd]")
+
+
 def _looks_binary(text: str) -> bool:
+    """Control characters in more than 2% of the text: binary content that happened to decode."""
     sample = text[:20000]
-    if not sample:
-        return False
-    controls = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\t\r\n\f\v") or ch == "\ufffd")
-    return controls / len(sample) > 0.02
+    return bool(sample) and len(_CONTROL.findall(sample)) / len(sample) > 0.02
 
 
 _BLOCK_TAGS = frozenset(

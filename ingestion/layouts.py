@@ -24,6 +24,8 @@ _MD_SEPARATOR = re.compile(r"^\s*\|?(?:\s*:?-{2,}:?\s*\|)+\s*:?-*:?\s*$")
 # Pieces of a PDF-text line are separated by runs of ordinary spaces (never NBSP,
 # which marks blank cells in some web pages).
 _SPACES = re.compile(r"[ \t\u3000]+")
+# A line without any of these characters cannot hold a cell: it is read as text without splitting.
+_MAYBE_CELL = re.compile("[0-9０-９\xa0/／\\\\\\-—–－─无空+＋]")
 
 
 @dataclass(slots=True)
@@ -134,6 +136,11 @@ def text_lines(text: str, where: Callable[[int], str] = lambda i: f"line {i}") -
                 out.append(row_line(pieces, where(i), lambda c, i=i: f"{where(i)} col {c + 1}"))
                 continue
             content = pieces[0] if pieces else ""
+        if not _MAYBE_CELL.search(content):
+            stripped = content.strip()
+            if stripped:
+                out.append(Line(where=where(i), texts=[stripped]))
+            continue
         pieces = [p for p in _SPACES.split(content) if p]
         if len(pieces) > 1 and not all(nbsp_blank_count(p) for p in pieces):
             out.append(row_line(pieces, where(i), lambda c, i=i: f"{where(i)} col {c + 1}"))

@@ -39,7 +39,9 @@ def _norm(line: str) -> str:
 def read_metadata(text: str, head_lines: int = 120) -> Metadata:
     """Read the metadata from a document's text (title lines first, then the page's fields)."""
     meta = Metadata()
-    lines = [_norm(ln) for ln in text.splitlines()]
+    # titles, dates and the 索引号 stand at the top of the page: read only its head
+    head = text[:20000]
+    lines = [_norm(ln) for ln in head.splitlines()[:600]]
     nonempty = [ln for ln in lines if ln]
     for i, line in enumerate(nonempty[:head_lines]):
         if len(line) > 60:
@@ -64,7 +66,7 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
         y, mo, d = (int(g) for g in m.groups())
         if 1 <= mo <= 12 and 1 <= d <= 31:
             meta.published = f"{y:04d}-{mo:02d}-{d:02d}"
-    m = _INDEX.search(text)
+    m = _INDEX.search(head)
     if m:
         meta.index_number = m.group(1)
         d = _DIVISION.match(meta.index_number)

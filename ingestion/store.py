@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -391,20 +391,6 @@ def table_rows(parquet_dir: Path) -> dict[str, int]:
     }
 
 
-def parse_one(parse: Callable[[Path], Report], path: Path) -> Report:
-    """``parse(path)``, with anything but a :class:`ParseError` turned into one.
-
-    The parser promises ParseError for bad input; a crash on some odd file must still
-    not stop a run over 150,000 others, so it is recorded the same way, named as a crash.
-    """
-    try:
-        return parse(path)
-    except ParseError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - recorded in parse_errors, see docstring
-        raise ParseError(path.name, f"parser crashed: {type(exc).__name__}: {exc}") from exc
-
-
 def parse_pending(
     pending: list[PendingReport],
     *,
@@ -430,7 +416,7 @@ def parse_pending(
             if progress:
                 progress(i, len(pending), item)
             try:
-                report = parse_one(parse, raw_dir / item.raw_path)
+                report = parse(raw_dir / item.raw_path)
             except ParseError as exc:
                 run.failed.append((item.name, item.report_id, exc.reason))
                 out.add("parse_errors", [_error_row(item, exc.reason, parser_version, now)])
@@ -458,8 +444,3 @@ def _error_row(item: PendingReport, reason: str, parser_version: str, now: datet
         "parsed_at": now,
     }
 
-
-def iter_batches(path: Path, batch_rows: int = 50_000) -> Iterator[pa.RecordBatch]:
-    """The record batches of a Parquet file (nothing when it does not exist)."""
-    if path.exists():
-        yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)

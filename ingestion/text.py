@@ -8,6 +8,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 NBSP = "\xa0"
 
@@ -24,6 +25,7 @@ _WS = re.compile(r"\s+")
 _LABEL_PUNCT = str.maketrans({"、": ".", "，": ",", "：": ":", "“": '"', "”": '"', "‘": "'", "’": "'"})
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_label(text: str) -> str:
     """A label for matching: NFKC (full-width → half-width), numbering unified, no whitespace."""
     return _WS.sub("", unicodedata.normalize("NFKC", text).translate(_LABEL_PUNCT))
@@ -39,11 +41,18 @@ class Token:
     position: str
 
 
+# First characters a number or a blank token can start with; anything else is text.
+_CELL_START = frozenset("0123456789０１２３４５６７８９+-−＋－—–─/／\\无空" + NBSP)
+
+
+@lru_cache(maxsize=1 << 16)  # the same few tokens ("0", "1", labels) recur in every report
 def classify(raw: str) -> tuple[Decimal | None, str] | None:
     """Classify one token: ``(number, unit)``, ``(None, "")`` for a blank, ``None`` for text."""
     stripped = raw.strip()
     if not stripped or stripped.strip(NBSP + " ") == "":
         return None, ""
+    if stripped[0] not in _CELL_START or len(stripped) > 24:
+        return None  # fast path: labels and prose
     token = unicodedata.normalize("NFKC", stripped).replace(" ", "")
     if token in _BLANK_TOKENS:
         return None, ""
