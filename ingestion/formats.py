@@ -137,13 +137,15 @@ def read_html(data: bytes) -> Document:
     for bad in root.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
     tables: list[list[Line]] = []
+    table_texts: list[str] = []
     for table in root.xpath("//table[not(ancestor::table)]"):
         rows = []
         for tr in table.iter("tr"):
             rows.append([cell.text_content() for cell in tr if isinstance(cell.tag, str) and cell.tag in ("td", "th")])
         tables.append(table_rows_lines(rows, len(tables) + 1))
+        table_texts.append("\n".join(" | ".join(row) for row in rows))
         marker = lxml.html.Element("p")
-        marker.text = f"\x00TABLE{len(tables) - 1}\x00"
+        marker.text = f"\ue000TABLE{len(tables) - 1}\ue000"
         marker.tail = table.tail
         table.getparent().replace(table, marker)
     for el in root.iter():
@@ -151,7 +153,7 @@ def read_html(data: bytes) -> Document:
             el.tail = "\n" + (el.tail or "")
     plain = root.text_content()
     lines: list[Line] = []
-    chunks = re.split(r"\x00TABLE(\d+)\x00", plain)
+    chunks = re.split("\ue000TABLE(\\d+)\ue000", plain)
     offset = 0
     for i, chunk in enumerate(chunks):
         if i % 2:
@@ -160,7 +162,9 @@ def read_html(data: bytes) -> Document:
             part = text_lines(chunk, where=lambda n, o=offset: f"line {n + o}")
             lines.extend(part)
             offset += chunk.count("\n")
-    return Document("html", lines, plain)
+    # the page's text for metadata, tables included (a 发文机关 often stands in a table)
+    text_with_tables = re.sub("\ue000TABLE(\\d+)\ue000", lambda m: table_texts[int(m.group(1))], plain)
+    return Document("html", lines, text_with_tables)
 
 
 def read_docx(data: bytes, max_uncompressed: int = MAX_DOCX_UNCOMPRESSED) -> Document:
@@ -211,6 +215,16 @@ def read_docx(data: bytes, max_uncompressed: int = MAX_DOCX_UNCOMPRESSED) -> Doc
     return Document("docx", lines, "\n".join(texts))
 
 
+def _pdf_error(exc: Exception) -> FormatError:
+    """A clear error for whatever pdfminer/pdfplumber raised (they wrap their causes in ``args``)."""
+    causes = [exc] + [a for a in exc.args if isinstance(a, BaseException)]
+    names = " ".join(type(c).__name__ for c in causes)
+    if "Password" in names or "Encrypt" in names:
+        return FormatError("encrypted PDF: cannot read it without its password")
+    detail = "; ".join(f"{type(c).__name__}: {c}".rstrip(": ") for c in causes[-1:])
+    return FormatError(f"broken PDF ({detail})")
+
+
 def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
     """A PDF with a text layer, read page by page with pdfplumber's text extraction."""
     import logging
@@ -221,10 +235,7 @@ def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises PDFSyntaxError, PDFPasswordIncorrect, ...
-        name = type(exc).__name__
-        if "Password" in name or "Encrypt" in name:
-            raise FormatError("encrypted PDF: cannot read it without its password") from None
-        raise FormatError(f"broken PDF ({name}: {exc})") from None
+        raise _pdf_error(exc) from None
     lines: list[Line] = []
     texts: list[str] = []
     try:
@@ -238,10 +249,7 @@ def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
     except FormatError:
         raise
     except Exception as exc:
-        name = type(exc).__name__
-        if "Password" in name or "Encrypt" in name:
-            raise FormatError("encrypted PDF: cannot read it without its password") from None
-        raise FormatError(f"broken PDF ({name}: {exc})") from None
+        raise _pdf_error(exc) from None
     text = "\n".join(texts)
     if not text.strip():
         raise FormatError("PDF has no text layer (a scanned image?); it needs OCR")

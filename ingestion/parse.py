@@ -11,6 +11,7 @@ from typing import Iterable, Iterator, Sequence
 
 from .formats import Document, FormatError, read_document, sniff_format
 from .layouts import Line
+from .limits import DEFAULT_TIMEOUT_S, FileTimeout, time_limit
 from .metadata import read_metadata
 from .record import Cell, ParseError, Report
 from .tables import LabelMatcher, Slot, place, to_cell
@@ -174,16 +175,20 @@ def parse_document(doc: Document, source: str) -> Report:
     )
 
 
-def parse_bytes(data: bytes, source: str) -> Report:
+def parse_bytes(data: bytes, source: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Report:
     """Parse a report from its bytes; ``source`` names it in the record and in errors.
 
-    Raises :class:`ParseError` (and nothing else) when the bytes are not a readable report.
+    Raises :class:`ParseError` (and nothing else) when the bytes are not a readable
+    report, or when parsing takes longer than ``timeout_s`` seconds.
     """
     try:
-        doc = read_document(data)
-        return parse_document(doc, source)
+        with time_limit(timeout_s):
+            doc = read_document(data)
+            return parse_document(doc, source)
     except ParseError:
         raise
+    except FileTimeout as exc:
+        raise ParseError(source, str(exc)) from None
     except FormatError as exc:
         raise ParseError(source, str(exc)) from None
     except RecursionError:
@@ -194,8 +199,12 @@ def parse_bytes(data: bytes, source: str) -> Report:
         raise ParseError(source, f"internal parser error ({type(exc).__name__}: {exc})") from None
 
 
-def parse_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Report:
-    """Parse one report file; the record's ``source`` is the file name."""
+def parse_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES,
+               timeout_s: float = DEFAULT_TIMEOUT_S) -> Report:
+    """Parse one report file; the record's ``source`` is the file name.
+
+    Files over ``max_bytes`` are refused unread; parsing is cut off after ``timeout_s``.
+    """
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -208,7 +217,7 @@ def parse_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES)
         raise ParseError(str(path), "is a directory") from None
     except PermissionError:
         raise ParseError(str(path), "permission denied") from None
-    return parse_bytes(data, p.name)
+    return parse_bytes(data, p.name, timeout_s=timeout_s)
 
 
 def iter_files(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Path]:
