@@ -25,11 +25,16 @@ class FormatError(Exception):
 
 @dataclass
 class Document:
-    """A file read into lines and plain text."""
+    """A file read into lines and plain text.
+
+    ``fallback`` is a second reading of the same file (a PDF read as ruled tables
+    has its plain-text reading here), tried when the first cannot be parsed cleanly.
+    """
 
     fmt: str
     lines: list[Line]
     text: str
+    fallback: "Document | None" = None
 
 
 _HTML_HINT = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|table|div|meta|p)\b", re.IGNORECASE)
@@ -225,8 +230,45 @@ def _pdf_error(exc: Exception) -> FormatError:
     return FormatError(f"broken PDF ({detail})")
 
 
+def _pdf_table_lines(page, p: int) -> list[Line] | None:
+    """A page read as its ruled tables (cell by cell, merged cells once) plus the text around them.
+
+    None when the page has no ruled table.  Table cells keep empty cells as
+    blanks, which the plain text of a PDF loses.
+    """
+    tables = page.find_tables()
+    if not tables:
+        return None
+    boxes = [t.bbox for t in tables]
+
+    def outside(obj: dict) -> bool:
+        if obj.get("object_type") != "char":
+            return True
+        x = (obj["x0"] + obj["x1"]) / 2
+        y = (obj["top"] + obj["bottom"]) / 2
+        return not any(b[0] <= x <= b[2] and b[1] <= y <= b[3] for b in boxes)
+
+    items: list[tuple[float, list[Line]]] = []
+    for n, line in enumerate(page.filter(outside).extract_text_lines(), start=1):
+        items.append((line["top"], text_lines(line["text"], where=lambda _i, n=n: f"page {p} line {n}")))
+    for t, table in enumerate(tables, start=1):
+        rows = [
+            ["".join((cell or "").split("\n")) for cell in row if cell is not None]
+            for row in table.extract()
+        ]
+        lines = table_rows_lines(rows, t, prefix=f"page {p} ")
+        items.append((table.bbox[1], lines))
+    items.sort(key=lambda item: item[0])
+    return [line for _, lines in items for line in lines]
+
+
 def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
-    """A PDF with a text layer, read page by page with pdfplumber's text extraction."""
+    """A PDF with a text layer, read with pdfplumber.
+
+    Pages with ruled tables are read table by table (``find_tables``), the rest
+    as positioned text; the plain-text reading of every page is kept as the
+    fallback, for tables drawn without rules.
+    """
     import logging
 
     import pdfplumber
@@ -236,7 +278,9 @@ def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises PDFSyntaxError, PDFPasswordIncorrect, ...
         raise _pdf_error(exc) from None
-    lines: list[Line] = []
+    text_route: list[Line] = []
+    table_route: list[Line] = []
+    any_table = False
     texts: list[str] = []
     try:
         with pdf:
@@ -245,7 +289,13 @@ def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
             for p, page in enumerate(pdf.pages, start=1):
                 page_text = page.extract_text() or ""
                 texts.append(page_text)
-                lines.extend(text_lines(page_text, where=lambda n, p=p: f"page {p} line {n}"))
+                page_lines = text_lines(page_text, where=lambda n, p=p: f"page {p} line {n}")
+                text_route.extend(page_lines)
+                if not page_text.strip():
+                    continue
+                tabled = _pdf_table_lines(page, p)
+                any_table = any_table or tabled is not None
+                table_route.extend(page_lines if tabled is None else tabled)
     except FormatError:
         raise
     except Exception as exc:
@@ -253,7 +303,10 @@ def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
     text = "\n".join(texts)
     if not text.strip():
         raise FormatError("PDF has no text layer (a scanned image?); it needs OCR")
-    return Document("pdf", lines, text)
+    plain = Document("pdf", text_route, text)
+    if not any_table:
+        return plain
+    return Document("pdf", table_route, text, fallback=plain)
 
 
 def read_document(data: bytes) -> Document:

@@ -156,13 +156,13 @@ def text_lines(text: str, where: Callable[[int], str] = lambda i: f"line {i}") -
     return out
 
 
-def table_rows_lines(rows: Iterable[list[str]], table_no: int) -> list[Line]:
-    """Lines of a table given as rows of cell texts (HTML ``<tr>``, Word rows)."""
+def table_rows_lines(rows: Iterable[list[str]], table_no: int, prefix: str = "") -> list[Line]:
+    """Lines of a table given as rows of cell texts (HTML ``<tr>``, Word rows, PDF ruled tables)."""
     out = []
     for r, pieces in enumerate(rows, start=1):
         if not pieces:
             continue
-        where = f"table {table_no} row {r}"
+        where = f"{prefix}table {table_no} row {r}"
         if len(pieces) == 1:
             line = stream_line(pieces[0], where)
             if line is not None:

@@ -175,6 +175,23 @@ def parse_document(doc: Document, source: str) -> Report:
     )
 
 
+def _parse_best(doc: Document, source: str) -> Report:
+    """Parse a document; where it has a second reading, keep whichever parses cleanly."""
+    try:
+        first = parse_document(doc, source)
+    except ParseError:
+        if doc.fallback is None:
+            raise
+        return _parse_best(doc.fallback, source)
+    if not first.warnings or doc.fallback is None:
+        return first
+    try:
+        second = _parse_best(doc.fallback, source)
+    except ParseError:
+        return first
+    return second if len(second.warnings) < len(first.warnings) else first
+
+
 def parse_bytes(data: bytes, source: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Report:
     """Parse a report from its bytes; ``source`` names it in the record and in errors.
 
@@ -184,7 +201,7 @@ def parse_bytes(data: bytes, source: str, *, timeout_s: float = DEFAULT_TIMEOUT_
     try:
         with time_limit(timeout_s):
             doc = read_document(data)
-            return parse_document(doc, source)
+            return _parse_best(doc, source)
     except ParseError:
         raise
     except FileTimeout as exc:

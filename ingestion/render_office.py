@@ -140,3 +140,74 @@ def text_to_pdf(text: str, lines_per_page: int = 48, footer: bool = True) -> byt
         c.showPage()
     c.save()
     return buf.getvalue()
+
+
+def report_to_pdf(report: Report) -> bytes:
+    """A PDF of the report with the form as ruled tables (grid lines, merged label cells, empty blanks)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=9, leading=13)
+    cell = ParagraphStyle("cell", fontName="STSong-Light", fontSize=6.5, leading=8)
+
+    def grid(rows: list[list[str]], spans: Sequence[tuple[tuple[int, int], tuple[int, int]]] = (),
+             widths: Sequence[float] | None = None) -> Table:
+        data = [[Paragraph(v, cell) if v else "" for v in row] for row in rows]
+        style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("FONTNAME", (0, 0), (-1, -1), "STSong-Light"),
+                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+        style += [("SPAN", a, b) for a, b in spans]
+        return Table(data, colWidths=widths, style=TableStyle(style))
+
+    story: list = [Paragraph(f"{report.agency}{report.year}年政府信息公开工作年度报告", body), Spacer(1, 6)]
+    if report.published:
+        story.append(Paragraph(f"发布日期：{report.published}", body))
+    story += [Paragraph("一、总体情况", body),
+              Paragraph(f"{report.year}年，本机关认真贯彻落实《中华人民共和国政府信息公开条例》。", body),
+              Paragraph("二、主动公开政府信息情况", body)]
+    for row in PROACTIVE_ROWS[report.template]:
+        fields = report.proactive.get(row.key, {})
+        story.append(grid([["信息内容"] + [PROACTIVE_FIELD_LABELS[f] for f in row.fields],
+                           [row.label] + [_fmt(fields[f].value if f in fields else None) for f in row.fields]]))
+    story.append(Paragraph("三、收到和处理政府信息公开申请情况", body))
+    rows = [r for r in APPLICATION_ROWS if r.key in report.applications]
+    n = len(APPLICANT_COLUMNS)
+    table = [["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "", "", "申请人情况"] + [""] * (n - 1),
+             ["", "", ""] + [APPLICANT_LABELS[c][0] for c in APPLICANT_COLUMNS]]
+    spans = [((0, 0), (2, 1)), ((3, 0), (3 + n - 1, 0))]
+    for i, r in enumerate(rows):
+        y = 2 + i
+        values = [_fmt(c.value) for c in report.applications[r.key]]
+        if r.group in ("received", "carried"):
+            table.append([r.label, "", ""] + values)
+            spans.append(((0, y), (2, y)))
+        elif r.group in ("granted", "partially_granted", "total") or r.key == "other":
+            table.append(["", r.label, ""] + values)
+            spans.append(((1, y), (2, y)))
+        else:
+            table.append(["", "", r.label] + values)
+    outcome = [2 + i for i, r in enumerate(rows) if r.group not in ("received", "carried")]
+    table[outcome[0]][0] = "三、本年度办理结果"
+    spans.append(((0, outcome[0]), (0, outcome[-1])))
+    for group in ("denied", "unavailable", "rejected", "other"):
+        idx = [2 + i for i, r in enumerate(rows) if r.group == group and r.key != "other"]
+        if idx:
+            table[idx[0]][1] = _GROUP_LABELS["split_other" if group == "other" else group]
+            spans.append(((1, idx[0]), (1, idx[-1])))
+    story.append(grid(table, spans, widths=[40, 60, 120] + [40] * n))
+    story.append(Paragraph("四、政府信息公开行政复议、行政诉讼情况", body))
+    head = [["行政复议", "", "", "", "", "行政诉讼"] + [""] * 9,
+            ["", "", "", "", "", "未经复议直接起诉", "", "", "", "", "复议后起诉", "", "", "", ""],
+            [REVIEW_RESULT_LABELS[c][0] for c in REVIEW_COLUMNS] * 3]
+    values = [_fmt(c.value) for k in REVIEW_ROWS for c in report.reviews[k]]
+    story.append(grid(head + [values], [((0, 0), (4, 1)), ((5, 0), (14, 0)), ((5, 1), (9, 1)), ((10, 1), (14, 1))],
+                      widths=[33] * 15))
+    story += [Paragraph("五、存在的主要问题及改进情况", body), Paragraph("下一步，本机关将进一步做好政府信息公开工作。", body)]
+    buf = io.BytesIO()
+    SimpleDocTemplate(buf, pagesize=A4, invariant=1).build(story)
+    return buf.getvalue()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ingestion.formats import sniff_format
 from ingestion.parse import parse_bytes, parse_file
 from ingestion.record import ParseError, Report
-from ingestion.render_office import report_to_docx, text_to_pdf
+from ingestion.render_office import report_to_docx, report_to_pdf, text_to_pdf
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDENS = sorted((FIXTURES / "golden").glob("*.json")) + sorted((FIXTURES / "realworld" / "golden").glob("*.txt.json"))
@@ -31,6 +31,15 @@ def test_docx_roundtrip(golden: Path) -> None:
     data = report_to_docx(Report.from_json(expected))
     assert sniff_format(data) == "docx"
     assert _contract(parse_bytes(data, "r.docx").to_json()) == _contract(expected)
+
+
+@pytest.mark.parametrize("golden", GOLDENS, ids=[g.name for g in GOLDENS])
+def test_ruled_table_pdf_roundtrip(golden: Path) -> None:
+    # ruled tables keep blank cells (seed 003 has many) that a PDF's plain text loses
+    expected = json.loads(golden.read_text(encoding="utf-8"))
+    data = report_to_pdf(Report.from_json(expected))
+    assert sniff_format(data) == "pdf"
+    assert _contract(parse_bytes(data, "r.pdf").to_json()) == _contract(expected)
 
 
 @pytest.mark.parametrize("seed", ["000_f1db75d64b6a785a", "001_1cb59e66f00bcffe", "002_6379e42c8043a5dd"])
