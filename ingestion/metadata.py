@@ -19,6 +19,10 @@ _INDEX = re.compile(r"索\s*引\s*号\s*[:：]?\s*([0-9A-Za-z][0-9A-Za-z\-/_.]*)
 _DIVISION = re.compile(r"^(\d{6})(?=[-/_.]|$)")
 _YEAR_IN_TEXT = re.compile(r"(?:现将|现公布|公布)?((?:19|20)\d{2})年度?(?:政府信息公开|本机关|我)")
 _BAD_AGENCY_END = re.compile(r"[\s，,。:：、(（]+$")
+# What the name of a reporting body ends with: used only to accept a line above a title without one.
+_AGENCY_SUFFIX = re.compile(
+    r"(?:政府|办公室|办公厅|局|委员会|委|厅|院|署|中心|区|县|市|旗|州|盟|镇|乡|街道办事处|街道|管委会|公司|站|所|队|会|办|部|处)$"
+)
 
 
 @dataclass
@@ -50,8 +54,9 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
         if not m:
             continue
         agency = (m.group("pre") or m.group("mid") or "").strip()
-        if not agency and i > 0 and len(nonempty[i - 1]) <= 30 and not any(ch.isdigit() for ch in nonempty[i - 1]):
-            agency = nonempty[i - 1]  # title broken after the agency: "洪泽区人民政府" / "2023 年政府信息公开工作年度报告"
+        above = nonempty[i - 1] if i > 0 else ""
+        if not agency and len(above) <= 30 and _AGENCY_SUFFIX.search(above) and not any(ch.isdigit() for ch in above):
+            agency = above  # title broken after the agency: "洪泽区人民政府" / "2023 年政府信息公开工作年度报告"
         meta.year = int(m.group("year"))
         if agency:
             meta.agency = _BAD_AGENCY_END.sub("", agency)

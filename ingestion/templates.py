@@ -123,7 +123,7 @@ APPLICATION_ROWS: tuple[Row, ...] = (
         "Other: fee not paid in time", "other", ("缴纳费用", "收费通知", "逾期未按"), other_variant="split"),
     Row("other_other", "3.其他", "Other: other", "other", (), other_variant="split",
         numbered=("3.其他", "3、其他", "(3)其他", "3其他")),
-    Row("total", "（七）总计", "Total handled", "total", ("(七)总计", "七)总计", "(七)合计")),
+    Row("total", "（七）总计", "Total handled", "total", ("(七)总计", "七)总计", "(七)合计", "七.总计", "七.合计")),
     Row("carried_forward", "四、结转下年度继续办理", "Carried forward to next year", "carried",
         ("结转下年度", "结转下一年度", "下年度继续办理", "继续办理")),
 )
