@@ -36,8 +36,11 @@ class Metadata:
     division_code: str | None = None
 
 
+_MARKUP = re.compile(r"^[#>*\s]+|[*]+$")  # markdown heading, quote and bold markers around a line
+
+
 def _norm(line: str) -> str:
-    return _WS.sub("", unicodedata.normalize("NFKC", line))
+    return _WS.sub("", _MARKUP.sub("", unicodedata.normalize("NFKC", line)))
 
 
 def read_metadata(text: str, head_lines: int = 120) -> Metadata:

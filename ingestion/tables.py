@@ -105,7 +105,15 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher) -> tuple[list[_Run], set
                 stream_run = None
             continue
         if line.row or line.texts:
-            events.append(_Run(list(tokens), anchor=label if line.texts else None))
+            previous = events[-1] if events else None
+            if (not line.texts and isinstance(previous, _Run) and previous.anchor is not None
+                    and all(t.number is None and not t.raw for t in previous.tokens)):
+                # a label row printed with empty cells, its values on the unlabelled row below
+                # (PDF-to-markdown splits a wrapped row this way).  Only literally empty
+                # cells: a row of "/" or NBSP blanks is a row of blank values.
+                previous.tokens = list(tokens)
+            else:
+                events.append(_Run(list(tokens), anchor=label if line.texts else None))
             stream_run = None
         elif stream_run is not None:
             stream_run.tokens.extend(tokens)
