@@ -102,7 +102,8 @@ def text_lines(text: str, where: Callable[[int], str] = lambda i: f"line {i}") -
     - cells separated by runs of spaces (text extracted from PDFs).
     """
     raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    tab_mode = sum(1 for ln in raw_lines if ln.lstrip(" ").startswith("\t")) >= 20
+    # one cell per line, each behind a tab, rows separated by empty lines (web pages flattened to text)
+    tab_mode = text.count("\n\t") + text.count("\n \t") >= 20
     out: list[Line] = []
     pending: list[tuple[int, str]] = []  # tab mode: the cells of the row being read
 
@@ -120,7 +121,14 @@ def text_lines(text: str, where: Callable[[int], str] = lambda i: f"line {i}") -
         pending.clear()
 
     for i, content in enumerate(raw_lines, start=1):
-        if _FOOTER.match(content):
+        bare = content.strip(" \t\r\f\v\u3000")  # NBSP is kept: a line of NBSPs is a run of blank cells
+        if not bare:
+            if tab_mode and not content.lstrip(" ").startswith("\t"):
+                flush()
+            elif tab_mode:
+                pending.append((i, ""))  # a lone tab: an empty cell
+            continue
+        if len(bare) < 16 and _FOOTER.match(bare):
             continue
         if tab_mode:
             stripped = content.lstrip(" ")
@@ -133,17 +141,19 @@ def text_lines(text: str, where: Callable[[int], str] = lambda i: f"line {i}") -
                 continue
             pieces = _pipe_pieces(content)
             if len(pieces) > 1:
-                out.append(row_line(pieces, where(i), lambda c, i=i: f"{where(i)} col {c + 1}"))
+                base = where(i)
+                out.append(row_line(pieces, base, lambda c, b=base: f"{b} col {c + 1}"))
                 continue
             content = pieces[0] if pieces else ""
         if not _MAYBE_CELL.search(content):
             stripped = content.strip()
             if stripped:
-                out.append(Line(where=where(i), texts=[stripped]))
+                out.append(Line(where="", texts=[stripped]))  # text only: no position needed
             continue
         pieces = [p for p in _SPACES.split(content) if p]
         if len(pieces) > 1 and not all(nbsp_blank_count(p) for p in pieces):
-            out.append(row_line(pieces, where(i), lambda c, i=i: f"{where(i)} col {c + 1}"))
+            base = where(i)
+            out.append(row_line(pieces, base, lambda c, b=base: f"{b} col {c + 1}"))
         elif len(pieces) > 1:  # "\xa0 \xa0 \xa0": several blank cells collapsed into one line
             line = stream_line(" ".join(pieces), where(i))
             if line is not None:

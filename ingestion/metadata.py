@@ -17,7 +17,7 @@ _DATE_FIELD = re.compile(
 )
 _INDEX = re.compile(r"索\s*引\s*号\s*[:：]?\s*([0-9A-Za-z][0-9A-Za-z\-/_.]*)")
 _DIVISION = re.compile(r"^(\d{6})(?=[-/_.]|$)")
-_YEAR_IN_TEXT = re.compile(r"(?:现将|现公布|公布)?((?:19|20)\d{2})年度?(?:政府信息公开|本机关|我)")
+_YEAR_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年度?\s*(?:政府信息公开|本机关|我)")
 _BAD_AGENCY_END = re.compile(r"[\s，,。:：、(（]+$")
 # What the name of a reporting body ends with: used only to accept a line above a title without one.
 _AGENCY_SUFFIX = re.compile(
@@ -48,14 +48,22 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
     meta = Metadata()
     # titles, dates and the 索引号 stand at the top of the page: read only its head
     head = text[:20000]
-    lines = [_norm(ln) for ln in head.splitlines()[:600]]
-    nonempty = [ln for ln in lines if ln]
-    for i, line in enumerate(nonempty[:head_lines]):
-        if len(line) > 60:
+    nonempty: list[str] = []
+    for raw in head.splitlines():
+        if not raw.strip():
+            continue
+        line = _norm(raw)
+        if not line:
+            continue
+        nonempty.append(line)
+        if len(nonempty) > head_lines:
+            break
+        if len(line) > 60 or "报告" not in line:
             continue
         m = _TITLE.match(line)
         if not m:
             continue
+        i = len(nonempty) - 1
         agency = (m.group("pre") or m.group("mid") or "").strip()
         above = nonempty[i - 1] if i > 0 else ""
         if not agency and len(above) <= 30 and _AGENCY_SUFFIX.search(above) and not any(ch.isdigit() for ch in above):
@@ -64,12 +72,11 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
         if agency:
             meta.agency = _BAD_AGENCY_END.sub("", agency)
         break
-    norm_text = "\n".join(nonempty)
     if meta.agency is None:
-        m = _AGENCY_FIELD.search(norm_text)
+        m = _AGENCY_FIELD.search(head)
         if m:
             meta.agency = m.group(1)
-    m = _DATE_FIELD.search(norm_text)
+    m = _DATE_FIELD.search(head)
     if m:
         y, mo, d = (int(g) for g in m.groups())
         if 1 <= mo <= 12 and 1 <= d <= 31:
@@ -81,7 +88,7 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
         if d:
             meta.division_code = d.group(1)
     if meta.year is None:
-        m = _YEAR_IN_TEXT.search(norm_text[:5000])
+        m = _YEAR_IN_TEXT.search(head[:5000])
         if m:
             meta.year = int(m.group(1))
         elif meta.published:

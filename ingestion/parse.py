@@ -51,36 +51,56 @@ _PROACTIVE_SLOTS = {
 _FIRST_ROW = normalize_label("本年新收")
 
 
-def _find(lines: Sequence[Line], markers: tuple[str, ...], start: int = 0, stop: int | None = None,
-          last: bool = False) -> int | None:
-    """Index of the first (or last) short line in ``lines[start:stop]`` that contains a marker."""
-    stop = len(lines) if stop is None else stop
-    found = None
-    for i in range(start, stop):
-        norm = lines[i].norm
-        if norm and len(norm) <= _HEADING_MAX and any(m in norm for m in markers):
-            if not last:
-                return i
-            found = i
-    return found
-
-
 def _sections(lines: Sequence[Line], source: str) -> dict[str, Sequence[Line]]:
-    apps = _find(lines, _MARKERS["applications"])
+    """The lines of tables 2, 3 and 4, found by their headings in one pass."""
+    proactive = apps = reviews = end = None
+    first_row = second_article = None
+    for i, line in enumerate(lines):
+        if not line.texts:
+            continue
+        norm = line.norm
+        if first_row is None and _FIRST_ROW in norm:
+            first_row = i
+        if len(norm) > _HEADING_MAX:
+            continue
+        if apps is None:
+            if any(m in norm for m in _MARKERS["applications"]):
+                apps = i
+            elif any(m in norm for m in _MARKERS["proactive"]):
+                proactive = i  # the last such heading before table 3
+            elif second_article is None and "第二十条" in norm:
+                second_article = i
+        elif reviews is None:
+            if any(m in norm for m in _MARKERS["reviews"]):
+                reviews = i
+            elif end is None and any(m in norm for m in _MARKERS["end"]):
+                end = i
+        elif any(m in norm for m in _MARKERS["end"]):
+            end = i
+            break
     if apps is None:
-        apps = next((i for i, ln in enumerate(lines) if _FIRST_ROW in ln.norm), None)
+        apps = first_row
         if apps is None:
             raise ParseError(source, "table 3 not found (no 收到和处理政府信息公开申请情况 section)")
-    pro = _find(lines, _MARKERS["proactive"], 0, apps, last=True)
-    if pro is None:
-        pro = next((i for i in range(apps) if "第二十条" in lines[i].norm), None)
-    rev = _find(lines, _MARKERS["reviews"], apps + 1)
-    end = _find(lines, _MARKERS["end"], (rev if rev is not None else apps) + 1)
-    end = len(lines) if end is None else end
+        # no table-3 heading: look for table 4 and the end after table 3's first row
+        for i in range(apps + 1, len(lines)):
+            norm = lines[i].norm if lines[i].texts else ""
+            if not norm or len(norm) > _HEADING_MAX:
+                continue
+            if reviews is None and any(m in norm for m in _MARKERS["reviews"]):
+                reviews = i
+            elif any(m in norm for m in _MARKERS["end"]):
+                end = i
+                break
+    if proactive is None:
+        proactive = second_article
+    if reviews is not None and end is not None and end < reviews:
+        end = None  # an "end" heading inside table 3 is not the end of table 4
+    stop = len(lines) if end is None else end
     return {
-        "proactive": lines[pro:apps] if pro is not None else [],
-        "applications": lines[apps: rev if rev is not None else end],
-        "reviews": lines[rev:end] if rev is not None else [],
+        "proactive": lines[proactive:apps] if proactive is not None else [],
+        "applications": lines[apps: reviews if reviews is not None else stop],
+        "reviews": lines[reviews:stop] if reviews is not None else [],
     }
 
 

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 Number = int | float
 
 
-@dataclass(frozen=True, slots=True)
-class Cell:
+class Cell(NamedTuple):
     """One parsed cell: its value (None = blank), the raw token and where it stood.
 
     ``position`` is human-readable and points into the source: ``"line 84"`` for

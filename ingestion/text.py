@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -31,8 +31,7 @@ def normalize_label(text: str) -> str:
     return _WS.sub("", unicodedata.normalize("NFKC", text).translate(_LABEL_PUNCT))
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
     """A cell token from the source: a number (with its unit) or a blank, with its position."""
 
     raw: str
