@@ -36,6 +36,9 @@ class Line:
     texts: list[str] = field(default_factory=list)
     tokens: list[Token] = field(default_factory=list)
     row: bool = False  # several pieces on one line: a table row
+    #: a |-separated row that does not start with "|" (a web page flattened to text):
+    #: its empty cells after the last value are padding, not blank values
+    pad_right: bool = False
     _norm: str | None = None
 
     @property
@@ -142,7 +145,9 @@ def text_lines(text: str, where: Callable[[int], str] = lambda i: f"line {i}") -
             pieces = _pipe_pieces(content)
             if len(pieces) > 1:
                 base = where(i)
-                out.append(row_line(pieces, base, lambda c, b=base: f"{b} col {c + 1}"))
+                line = row_line(pieces, base, lambda c, b=base: f"{b} col {c + 1}")
+                line.pad_right = not bare.startswith("|")
+                out.append(line)
                 continue
             content = pieces[0] if pieces else ""
         if not _MAYBE_CELL.search(content):

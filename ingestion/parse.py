@@ -118,7 +118,8 @@ def _template(proactive: Sequence[Line], year: int | None) -> str:
 def _fill(section: Sequence[Line], slots: Sequence[Slot], table: str, warnings: list[str],
           amount_fields: frozenset[str] = frozenset()) -> tuple[dict[str, dict[str, Cell]], list[str]]:
     """Place a section into its slots; returns cells per row key and the keys of rows not found."""
-    placement = place(section, slots, table)
+    # table 2 prints a row's fields right after its label; tables 3 and 4 in the rightmost columns
+    placement = place(section, slots, table, align="left" if table == "proactive" else "right")
     warnings.extend(placement.warnings)
     printed = {slots[i].key for i in placement.labels_seen}
     rows: dict[str, dict[str, Cell]] = {}

@@ -36,13 +36,13 @@ from __future__ import annotations
 
 import random
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Sequence
 
 from .record import Cell, Report
+from .text import normalize_label
 from .templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
@@ -102,23 +102,13 @@ _ROW_FIELD_LABELS = {("procurement", "amount_10k_yuan"): "采购总金额"}
 _HALF = str.maketrans({"（": "(", "）": ")", "，": ",", "：": ":", "；": ";"})
 #: Blank-cell tokens the parser reads as blank, by how safely a layout can carry them.
 _TOKENS_CELL = ("/", "—", "-", "无", "／", "——")
-_TOKENS_PDF = ("/", "—", "——")
+_TOKENS_PDF = ("/", "—", "——", "-")
 _DIGIT_EDGE = re.compile(r"(?<=[\u4e00-\u9fff])(?=[0-9])|(?<=[0-9])(?=[\u4e00-\u9fff])")
 #: Punctuation a wrapped PDF line never starts with (it stays at the end of the line before).
 _NO_LINE_START = frozenset("，。、；：）》”！？,.;:)")
-_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
-    (r.key, tuple(_a for _a in r.aliases + r.numbered)) for r in APPLICATION_ROWS
-)
-
-
-def _norm(text: str) -> str:
-    """A label as the parser compares it: NFKC, 、 as ., no whitespace."""
-    return "".join(unicodedata.normalize("NFKC", text).replace("、", ".").replace("“", '"')
-                   .replace("”", '"').split())
-
-
+#: Every alias of every table-3 row, normalised as the parser compares them.
 _NORM_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
-    (key, tuple(_norm(a) for a in aliases)) for key, aliases in _ALIASES
+    (r.key, tuple(normalize_label(a) for a in r.aliases + r.numbered)) for r in APPLICATION_ROWS
 )
 
 
@@ -150,6 +140,7 @@ class _Style:
 
 
 def _make_style(seed: int, layout: str) -> _Style:
+    """Every variation of one rendering, drawn from ``seed`` (and the layout)."""
     rng = random.Random(seed * 8 + LAYOUTS.index(layout))
     r = rng.random
     pdf = layout.startswith("pdf")
@@ -181,10 +172,12 @@ def _make_style(seed: int, layout: str) -> _Style:
 
 
 def _cn(n: int) -> str:
+    """A Chinese numeral (1-19)."""
     return _CN[n] if n <= 10 else "十" + _CN[n - 10]
 
 
 def _half(text: str, fw: bool) -> str:
+    """``text`` with half-width brackets and commas unless ``fw``."""
     return text if fw else text.translate(_HALF)
 
 
@@ -210,6 +203,7 @@ def _group_label(group: str, fw: bool) -> str:
 
 
 def _heading(n: int, sty: _Style, variant: int = 0) -> str:
+    """Section heading ``n`` (一、总体情况 …)."""
     titles = _SECTION_TITLES[n]
     return f"{_cn(n)}{sty.hsep}{titles[min(variant, len(titles) - 1)]}"
 
@@ -220,6 +214,7 @@ def _heading(n: int, sty: _Style, variant: int = 0) -> str:
 
 
 def _num(v: int | float) -> str:
+    """A number in plain decimal notation, integral floats without ".0"."""
     if isinstance(v, float):
         if v.is_integer():
             return str(int(v))
@@ -229,6 +224,7 @@ def _num(v: int | float) -> str:
 
 
 def _count(v: int | float | None, sty: _Style) -> str | None:
+    """A count as printed (None = blank)."""
     if v is None:
         return None
     if sty.thousands and isinstance(v, int) and v >= 10000:
@@ -244,6 +240,7 @@ def _counts(cells: Sequence[Cell], sty: _Style) -> list[str | None]:
 
 
 def _amount(v: int | float, sty: _Style) -> str:
+    """An amount in 万元 as printed: plain, with 万元, or in 元 when that is exact."""
     base = _num(v)
     if sty.amount == "万元":
         return base + "万元"
@@ -255,6 +252,7 @@ def _amount(v: int | float, sty: _Style) -> str:
 
 
 def _pro_value(v: int | float | None, field: str, sty: _Style) -> str | None:
+    """A table 2 value as printed (None = blank)."""
     if v is None:
         return None
     if field in AMOUNT_FIELDS:
@@ -277,7 +275,6 @@ def _val(cell: Cell | None) -> int | float | None:
 #: value; kind "s" section row, "h" header, "l" row label, "g" group label, "v" value.  Header
 #: text may hold "\n" where the cell may break over lines.
 _Cell = tuple  # (str | None, str, int, int)
-_TEXT, _KIND, _RS, _CS = 0, 1, 2, 3
 
 
 def _C(text: str | None, kind: str = "v", rs: int = 1, cs: int = 1) -> _Cell:
@@ -329,6 +326,7 @@ def _field_label(key: str, field: str, sty: _Style) -> str:
 
 
 def _table2(rep: Report, sty: _Style) -> _Table | None:
+    """Table 2 as one grid of 4 columns: article rows, header rows, data rows."""
     rows = _pro_rows(rep, sty)
     if not rows:
         return None
@@ -372,6 +370,7 @@ def _is_sub(row: Row) -> bool:
 
 
 def _table3(rep: Report, sty: _Style) -> _Table:
+    """Table 3 as the form's grid of 10 columns (3 label columns, 7 applicant columns)."""
     labels = _app_labels(sty.fw, sty.num, sty.quote, sty.partial_short)
     rows = _app_rows(rep)
     outcome = [r for r in rows if r.group not in ("received", "carried")]
@@ -415,6 +414,7 @@ def _review_heads() -> tuple[str, list[str]]:
 
 
 def _table4(rep: Report, sty: _Style) -> _Table:
+    """Table 4 as the form's grid of 15 columns: three header rows, one row of values."""
     litigation, kinds = _review_heads()
     n = len(REVIEW_COLUMNS)
     results = [REVIEW_RESULT_LABELS[c][0] for c in REVIEW_COLUMNS]
@@ -536,6 +536,7 @@ _OTHER = (
 
 
 def _doc(rep: Report, sty: _Style) -> _Doc:
+    """Title, metadata and prose for ``rep``; numbers and dates in the prose vary with the seed."""
     rng = sty.rng
     agency = rep.agency or "某某区人民政府"
     year = rep.year if rep.year is not None else 2021
@@ -579,6 +580,7 @@ def _text(cell: _Cell, blank: str, brk: str) -> str:
 
 
 def _pipe_table(table: _Table, sty: _Style) -> list[str]:
+    """Seeds 000/004: cells joined by " | ", rows padded with "|" to the table's width."""
     blank = sty.blank if sty.blank is not None else ""
     brk = " " if sty.rng.random() < 0.6 else ""
     out = []
@@ -596,6 +598,7 @@ def _pipe_table(table: _Table, sty: _Style) -> list[str]:
 
 
 def _lay_pipe(rep: Report, sty: _Style, doc: _Doc, encoding: str) -> str:
+    """A web page flattened to text with ``|``-separated table rows (seeds 000, 004)."""
     rng = sty.rng
     out: list[str] = []
     no_title = rng.random() < 0.2
@@ -642,6 +645,7 @@ def _tab_table(table: _Table, sty: _Style) -> list[str]:
 
 
 def _lay_tab_cells(rep: Report, sty: _Style, doc: _Doc, encoding: str) -> str:
+    """A web page flattened one cell per TAB-led line, rows separated by empty lines (seed 001)."""
     out = [doc.title, ""]
     out += ["· " + doc.intro[0]] + [p for p in doc.intro[1:]]
     out.append(_heading(1, sty))
@@ -679,6 +683,7 @@ def _cell_lines_table(table: _Table, sty: _Style) -> list[str]:
 
 
 def _lay_cell_lines(rep: Report, sty: _Style, doc: _Doc, encoding: str) -> str:
+    """A web page flattened one cell per line between empty lines, no row markers (seed 002)."""
     rng = sty.rng
     ind = NBSP + " " + NBSP + " " + NBSP + " " + NBSP
     hind = NBSP + " " + NBSP if rng.random() < 0.5 else ""
@@ -732,6 +737,7 @@ def _nbsp_table(table: _Table, sty: _Style) -> list[str]:
 
 
 def _lay_nbsp_cells(rep: Report, sty: _Style, doc: _Doc, encoding: str) -> str:
+    """A web page flattened one cell per line, "  " separators, blank runs as NBSP lines (seed 003)."""
     rng = sty.rng
     sep = NBSP * 5
     out = [doc.title, f"www.{rng.choice(('dongqu', 'gov', 'xxq', 'panzhihua'))}.gov.cn{sep}发布时间:{doc.published}"
@@ -771,6 +777,7 @@ def _md_rows(table: _Table, sty: _Style) -> list[tuple[list[str], bool]]:
 
 
 def _md_line(texts: list[str]) -> str:
+    """One markdown table row."""
     return "| " + " | ".join(texts) + " |"
 
 
@@ -809,6 +816,7 @@ def _md_tables(table: _Table, sty: _Style, split: int, label_cols: int, footer: 
 
 
 def _lay_markdown(rep: Report, sty: _Style, doc: _Doc, encoding: str) -> str:
+    """A PDF converted to markdown: headings, paragraphs and pipe tables split at page breaks."""
     rng = sty.rng
     hstyle = rng.choice(("## {}", "**{}**", "{}"))
     footer = [1]
@@ -836,6 +844,7 @@ def _lay_markdown(rep: Report, sty: _Style, doc: _Doc, encoding: str) -> str:
 
 
 def _html_table(table: _Table, sty: _Style, nl: str) -> str:
+    """A ``<table>`` with the form's rowspans and colspans; blanks as ``&nbsp;``, empty or a token."""
     rng = sty.rng
     blank = sty.blank if sty.blank is not None else rng.choice(("&nbsp;", "&nbsp;", ""))
     brk = rng.choice(("<br>", "<br/>", "<br />\n", ""))
@@ -869,6 +878,7 @@ _SCRIPT = ('<script type="text/javascript">var _hmt = _hmt || [];(function() {{v
 
 
 def _lay_html(rep: Report, sty: _Style, doc: _Doc, encoding: str) -> str:
+    """A full HTML page: head with charset, title and scripts, metadata div, tables in the body."""
     rng = sty.rng
     nl = "\n" if rng.random() < 0.6 else ""
     charset = {"utf-8": "utf-8", "utf-8-sig": "UTF-8", "gb18030": "gb18030"}[encoding]
@@ -939,6 +949,7 @@ def _vals_segs(tokens: Sequence[str], xs: Sequence[int]) -> list[tuple[int, str]
 
 
 def _alias_ends(norm: str, key: str) -> list[int]:
+    """Where each alias of row ``key`` found in ``norm`` ends."""
     ends = []
     for k, aliases in _NORM_ALIASES:
         if k == key:
@@ -950,7 +961,8 @@ def _alias_ends(norm: str, key: str) -> list[int]:
 
 
 def _foreign_alias(text: str, key: str) -> bool:
-    n = _norm(text)
+    """Whether ``text`` carries an alias of a row other than ``key``."""
+    n = normalize_label(text)
     return any(k != key and any(a in n for a in aliases) for k, aliases in _NORM_ALIASES)
 
 
@@ -960,7 +972,7 @@ def _break_label(label: str, key: str, width: int) -> tuple[str, ...]:
     its row, no later piece carries another row's alias."""
     if len(label) <= width:
         return (label,)
-    ends = _alias_ends(_norm(label), key)
+    ends = _alias_ends(normalize_label(label), key)
     first = max(width, min(ends)) if ends else width
     for cut in range(first, len(label)):
         pieces = [label[:cut]] + [label[i:i + width] for i in range(cut, len(label), width)]
@@ -990,6 +1002,7 @@ def _chunks(text: str, w: int) -> list[str]:
 
 
 def _pdf_table2(rep: Report, sty: _Style) -> list[_PL]:
+    """Table 2 as PDF text: article lines, header lines, one line per row."""
     rows = _pro_rows(rep, sty)
     out: list[_PL] = []
     blank = sty.blank or "/"
@@ -1019,6 +1032,8 @@ def _pdf_table2(rep: Report, sty: _Style) -> list[_PL]:
 
 
 def _pdf_table3(rep: Report, sty: _Style) -> list[_PL]:
+    """Table 3 as PDF text: stacked headers, broken labels, values moved off their label's line,
+    group labels and the vertical 三、本年度办理结果 spread over the outcome rows."""
     rng = sty.rng
     labels = _app_labels(sty.fw, sty.num, sty.quote, sty.partial_short)
     if rng.random() < 0.3:  # the real typo of hzq2023/2024
@@ -1126,6 +1141,7 @@ def _pdf_table3(rep: Report, sty: _Style) -> list[_PL]:
 
 
 def _pdf_table4(rep: Report, sty: _Style) -> list[_PL]:
+    """Table 4 as PDF text: headers over several lines, the 15 values on one line."""
     rng = sty.rng
     blank = sty.blank or "/"
     litigation, kinds = _review_heads()
@@ -1157,6 +1173,7 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def _place(segs: Sequence[tuple[int, str]]) -> str:
+    """A line with each segment at its column (at least two spaces apart), as layout=True prints."""
     buf = ""
     for x, t in segs:
         if buf and len(buf) + 2 > x:
@@ -1168,6 +1185,8 @@ def _place(segs: Sequence[tuple[int, str]]) -> str:
 
 
 def _lay_pdf(rep: Report, sty: _Style, doc: _Doc, encoding: str) -> str:
+    """Text extracted from a PDF: wrapped prose, page footers, and the tables as lines
+    (``pdf_text``: single spaces; ``pdf_spaces``: columns, blank lines, padded to the page width)."""
     rng = sty.rng
     spaces = sty.layout == "pdf_spaces"
     width = rng.randint(26, 30)

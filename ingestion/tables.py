@@ -54,6 +54,7 @@ class LabelMatcher:
             for alias in slot.aliases:
                 owner.setdefault(normalize_label(alias), i)
         self._owner = owner
+        self.has_aliases = bool(owner)
         alternatives = sorted(owner, key=len, reverse=True)
         self._regex = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
 
@@ -74,6 +75,7 @@ class _Run:
     prev_label: int | None = None
     next_label: int | None = None
     stream: bool = False
+    pad_right: bool = False
 
 
 @dataclass
@@ -90,15 +92,25 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher) -> tuple[list[_Run], set
     events: list[_Run | int | None] = []  # a run, a recognised label (slot index), or other text (None)
     seen: set[int] = set()
     stream_run: _Run | None = None
-    for line in lines:
+    # Blank cells ahead of a table's first row are layout, not cells: before the first
+    # row label, or, for a table whose rows have no labels (table 4), before its last header text.
+    if matcher.has_aliases:
+        header_end = -1
+    else:
+        first_value = next((i for i, ln in enumerate(lines) if any(t.number is not None for t in ln.tokens)),
+                           len(lines))
+        header_end = max((i for i, ln in enumerate(lines[:first_value]) if ln.texts), default=-1)
+    for i, line in enumerate(lines):
         label = matcher.match(line.norm) if line.texts else None
         if label is not None:
             seen.add(label)
         tokens = line.tokens
-        if tokens and line.row and line.texts and label is None and all(t.number is None for t in tokens):
-            tokens = []  # blank padding of a header row ("第二十条第（一）项 | |||")
-        if tokens and not seen and all(t.number is None for t in tokens):
-            tokens = []  # blanks ahead of the table's first row are layout, not cells
+        if tokens and line.row and line.texts and label is None and all(t.number is None and not t.raw for t in tokens):
+            tokens = []  # empty padding cells of a header row ("第二十条第（一）项 | |||")
+        if tokens and all(t.number is None for t in tokens) and (
+            (matcher.has_aliases and not seen) or i < header_end
+        ):
+            tokens = []
         if not tokens:
             if line.texts:
                 events.append(label)
@@ -113,12 +125,13 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher) -> tuple[list[_Run], set
                 # cells: a row of "/" or NBSP blanks is a row of blank values.
                 previous.tokens = list(tokens)
             else:
-                events.append(_Run(list(tokens), anchor=label if line.texts else None))
+                events.append(_Run(list(tokens), anchor=label if line.texts else None, pad_right=line.pad_right))
             stream_run = None
         elif stream_run is not None:
             stream_run.tokens.extend(tokens)
         else:
-            stream_run = _Run(list(tokens), stream=True)
+            # one cell per line: stray blank lines (NBSP) follow a table, they do not precede a row
+            stream_run = _Run(list(tokens), stream=True, pad_right=True)
             events.append(stream_run)
     runs: list[_Run] = []
     for i, event in enumerate(events):
@@ -134,44 +147,68 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher) -> tuple[list[_Run], set
     return runs, seen
 
 
-def _trim(tokens: list[Token], width: int) -> list[Token] | None:
-    """The row's cells when ``tokens`` hold exactly ``width`` cells plus blank padding."""
-    if len(tokens) == width:
+def _trim(tokens: list[Token], width: int, align: str = "right") -> list[Token] | None:
+    """The row's cells when ``tokens`` hold exactly ``width`` cells plus blank padding.
+
+    Padding may stand before the cells (an empty label column of a merged
+    header) or after them (a row shorter than its table).  When either reading
+    is possible, literally empty cells are padding before explicit blank tokens
+    ("/", NBSP); failing that the form decides: table 3 and 4 print their cells
+    in the rightmost columns (``align="right"``), table 2 right after its label.
+    """
+    n = len(tokens)
+    if n == width:
         return tokens
-    if len(tokens) < width:
+    if n < width:
         return None
-    extra = tokens[width:]
-    if all(t.number is None for t in extra):
-        return tokens[:width]
-    lead = tokens[: len(tokens) - width]
-    if all(t.number is None for t in lead):
-        return tokens[len(tokens) - width:]
-    return None
+    extra = n - width
+    lead = 0
+    while lead < n and tokens[lead].number is None:
+        lead += 1
+    trail = 0
+    while trail < n and tokens[n - 1 - trail].number is None:
+        trail += 1
+    options = [k for k in range(0, min(lead, extra) + 1) if extra - k <= trail]
+    if not options:
+        return None
+    if len(options) > 1:
+        empty = [k for k in options
+                 if all(not t.raw for t in tokens[:k]) and all(not t.raw for t in tokens[n - (extra - k):])]
+        if len(empty) == 1:
+            options = empty
+    k = max(options) if align == "right" else min(options)
+    return tokens[k: k + width]
 
 
-def _fit_in_order(runs: list[_Run], free: list[int], slots: Sequence[Slot]) -> dict[int, list[Token]] | None:
+def _fit_in_order(runs: list[_Run], free: list[int], slots: Sequence[Slot],
+                  align: str = "right") -> dict[int, list[Token]] | None:
     """Fill ``free`` slots with ``runs`` in order, splitting runs by the slots' widths; None if they disagree."""
     out: dict[int, list[Token]] = {}
     if len(runs) == len(free):
         for run, s in zip(runs, free):
-            cells = _trim(run.tokens, slots[s].width)
+            cells = _trim(run.tokens, slots[s].width, "left" if run.pad_right else align)
             if cells is None:
                 return None
             out[s] = cells
         return out
+    widths = [slots[s].width for s in free]
     k = 0
-    for run in runs:
+    for r, run in enumerate(runs):
         tokens = run.tokens
+        later_runs = len(runs) - r - 1
         taken = 0
-        while k < len(free) and len(tokens) - taken >= slots[free[k]].width:
-            w = slots[free[k]].width
-            out[free[k]] = tokens[taken: taken + w]
-            taken += w
+        while k < len(free) and len(tokens) - taken >= widths[k]:
+            rest = tokens[taken:]
+            if taken and all(t.number is None for t in rest):
+                # blank cells left over: padding, unless they fill exactly the slots
+                # that no later run can fill
+                room = sum(widths[k: len(free) - later_runs])
+                if len(rest) != room:
+                    break
+            out[free[k]] = tokens[taken: taken + widths[k]]
+            taken += widths[k]
             k += 1
-            if all(t.number is None for t in tokens[taken:]):
-                break
-        rest = tokens[taken:]
-        if taken == 0 or any(t.number is not None for t in rest):
+        if taken == 0 or any(t.number is not None for t in tokens[taken:]):
             return None
     return out if k == len(free) else None
 
@@ -186,8 +223,12 @@ def _fit_by_labels(runs: list[_Run], free: list[int]) -> dict[int, _Run] | None:
     return None
 
 
-def place(lines: Sequence[Line], slots: Sequence[Slot], table: str) -> Placement:
-    """Place the cell tokens of ``lines`` (one table's section) into ``slots``."""
+def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str = "right") -> Placement:
+    """Place the cell tokens of ``lines`` (one table's section) into ``slots``.
+
+    ``align`` says where a row's cells stand when a row holds blank padding too
+    (see :func:`_trim`).
+    """
     matcher = LabelMatcher(slots)
     runs, seen = _runs(lines, matcher)
     result = Placement(labels_seen=seen)
@@ -211,7 +252,7 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str) -> Placement
     for (ri, si), (rj, sj) in zip(bounds, bounds[1:]):
         if 0 <= ri:
             anchored = runs[ri]
-            cells = _trim(anchored.tokens, slots[si].width)
+            cells = _trim(anchored.tokens, slots[si].width, "left" if anchored.pad_right else align)
             if cells is None:
                 result.warnings.append(
                     f"{table}.{slots[si].key}: {len(anchored.tokens)} cells at {anchored.tokens[0].position}, "
@@ -223,14 +264,14 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str) -> Placement
         free = list(range(si + 1, sj))
         if not gap_runs:
             continue
-        fitted = _fit_in_order(gap_runs, free, slots) if free else None
+        fitted = _fit_in_order(gap_runs, free, slots, align) if free else None
         if fitted is not None:
             result.rows.update(fitted)
             continue
         by_label = _fit_by_labels(gap_runs, free)
         if by_label is not None:
             for s, run in by_label.items():
-                cells = _trim(run.tokens, slots[s].width)
+                cells = _trim(run.tokens, slots[s].width, "left" if run.pad_right else align)
                 if cells is None:
                     result.warnings.append(
                         f"{table}.{slots[s].key}: {len(run.tokens)} cells at {run.tokens[0].position}, "
