@@ -39,6 +39,10 @@ class Line:
     #: a |-separated row that does not start with "|" (a web page flattened to text):
     #: its empty cells after the last value are padding, not blank values
     pad_right: bool = False
+    #: the column (piece index) of the row's first cell token: how many label columns precede it
+    first_cell_col: int = 0
+    #: a markdown table row ("| a | b |"): its columns line up with the table's header
+    markdown: bool = False
     _norm: str | None = None
 
     @property
@@ -69,6 +73,8 @@ def row_line(pieces: list[str], where: str, cell_where: Callable[[int], str]) ->
         number, unit = kind
         if number is None and not line.texts and any(classify(p) is None for p in pieces[col + 1:]):
             continue  # an empty label cell ahead of the label
+        if not line.tokens:
+            line.first_cell_col = col
         line.tokens.append(Token(piece.strip(), number, unit, cell_where(col)))
     return line
 
@@ -147,6 +153,7 @@ def text_lines(text: str, where: Callable[[int], str] = lambda i: f"line {i}") -
                 base = where(i)
                 line = row_line(pieces, base, lambda c, b=base: f"{b} col {c + 1}")
                 line.pad_right = not bare.startswith("|")
+                line.markdown = bare.startswith("|")
                 out.append(line)
                 continue
             content = pieces[0] if pieces else ""

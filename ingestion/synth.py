@@ -49,6 +49,15 @@ _OUTCOME_WEIGHTS = {
 _APPLICANT_WEIGHTS = [80, 8, 0.5, 1, 5, 2]
 
 
+_TOWN_CHARS = "安宁东西南北中新城河湖山林田桥塘溪湾坪岭口庄营集店寨坝沟洲港峰源泉阳华兴隆丰泰和平福康"
+
+
+def _town(n: int) -> str:
+    """A township name unique to ``n`` (three characters from a pool, then 镇)."""
+    k = len(_TOWN_CHARS)
+    return f"{_TOWN_CHARS[n % k]}{_TOWN_CHARS[(n // k) % k]}{_TOWN_CHARS[(n // (k * k)) % k]}镇"
+
+
 @dataclass
 class Synthetic:
     """One generated report: its record (what the file prints) and the identity broken, if any."""
@@ -173,7 +182,7 @@ def generate(n: int, seed: int = 0, break_share: float = 0.0) -> Iterator[Synthe
         department = rng.choice(_DEPARTMENTS) if rng.random() < 0.8 else ""
         agency = f"{place}{department}"
         if agency in used:  # one series per body: identity 5 chains stay within one agency
-            agency = f"{place}第{agency_no}街道{department or '办事处'}"
+            agency = f"{place}{_town(agency_no)}{department or '街道办事处'}"
         used.add(agency)
         start = rng.randint(2019, 2023)
         carried = [0] * 6

@@ -76,6 +76,7 @@ class _Run:
     next_label: int | None = None
     stream: bool = False
     pad_right: bool = False
+    first_cell_col: int = 0
 
 
 @dataclass
@@ -87,7 +88,7 @@ class Placement:
     labels_seen: set[int] = field(default_factory=set)
 
 
-def _runs(lines: Sequence[Line], matcher: LabelMatcher) -> tuple[list[_Run], set[int]]:
+def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") -> tuple[list[_Run], set[int]]:
     """The runs of a section, each with its anchor and the labels printed next to it."""
     events: list[_Run | int | None] = []  # a run, a recognised label (slot index), or other text (None)
     seen: set[int] = set()
@@ -116,16 +117,24 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher) -> tuple[list[_Run], set
                 events.append(label)
                 stream_run = None
             continue
+
         if line.row or line.texts:
             previous = events[-1] if events else None
             if (not line.texts and isinstance(previous, _Run) and previous.anchor is not None
                     and all(t.number is None and not t.raw for t in previous.tokens)):
                 # a label row printed with empty cells, its values on the unlabelled row below
                 # (PDF-to-markdown splits a wrapped row this way).  Only literally empty
-                # cells: a row of "/" or NBSP blanks is a row of blank values.
+                # cells: a row of "/" or NBSP blanks is a row of blank values.  The value
+                # row's first cells stand under the label row's label columns: skip them.
+                skip = previous.first_cell_col
+                if skip and len(tokens) > skip and all(t.number is None for t in tokens[:skip]):
+                    tokens = tokens[skip:]
                 previous.tokens = list(tokens)
             else:
-                events.append(_Run(list(tokens), anchor=label if line.texts else None, pad_right=line.pad_right))
+                if align == "left" and line.markdown and not line.texts and not tokens[0].raw and len(tokens) > 1:
+                    tokens = tokens[1:]  # a markdown row without its label: its first column is the empty label cell
+                events.append(_Run(list(tokens), anchor=label if line.texts else None, pad_right=line.pad_right,
+                                   first_cell_col=line.first_cell_col))
             stream_run = None
         elif stream_run is not None:
             stream_run.tokens.extend(tokens)
@@ -230,7 +239,7 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
     (see :func:`_trim`).
     """
     matcher = LabelMatcher(slots)
-    runs, seen = _runs(lines, matcher)
+    runs, seen = _runs(lines, matcher, align)
     result = Placement(labels_seen=seen)
 
     # Anchors must follow the printed order; one out of order is treated as unanchored.
