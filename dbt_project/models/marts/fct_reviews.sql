@@ -1,0 +1,12 @@
+-- Certified reports only. Grain: report x proceeding x result (upheld, corrected, other, pending),
+-- with the row's printed total beside each count. NULL = blank cell.
+select
+    v.report_id,
+    v.proceeding,
+    v.review_result,
+    v.count,
+    v.printed_total
+from {{ ref('int_reviews') }} as v
+join {{ ref('dim_report') }} as r
+  on r.report_id = v.report_id
+where r.certified

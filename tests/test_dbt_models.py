@@ -1,0 +1,406 @@
+"""The dbt project end to end: real dbt (in-process), real DuckDB, golden records as input.
+
+One module-scoped build runs the warehouse the way the nightly job does:
+
+1. ``dbt build --select path:models/staging path:models/intermediate`` (pre-gate), with no
+   quality_issues.parquet on disk yet (a first run);
+2. an empty quality_issues.parquet, then ``dbt build --select path:models/marts``;
+3. a stand-in for the gate: every int_identity_terms row whose residual is not 0 becomes an
+   issue of its rule's severity; then the marts are built again.
+
+Inputs: the five seed goldens, the real-world hzq2023 text golden (it breaks identity 4), and
+two synthetic records derived from goldens: a 2022 report for the agency of golden 004 (so the
+cross-year rules have a prior year) and a copy of golden 000 without its carried_forward row.
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dbt_helpers import (
+    DBT_PROJECT_DIR,
+    PARSED_AT,
+    dbt_env,
+    failures,
+    golden_files,
+    release_duckdb,
+    report_id_of,
+    run_dbt,
+    write_quality_issues,
+    write_raw_parquet,
+)
+from ingestion.templates import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS
+
+PRE_GATE = ["--select", "path:models/staging", "path:models/intermediate"]
+POST_GATE = ["--select", "path:models/marts"]
+
+HZQ2023 = "hzq2023.txt"
+PRIOR_OF_004 = "synthetic_004_prior_year.txt"
+MISSING_ROW = "synthetic_000_missing_carried_forward.txt"
+
+
+def _synthetic_records(goldens: dict[str, dict]) -> list[dict]:
+    """Two records made from goldens to exercise the cross-year rules and keys_present."""
+    base = goldens["004_09e585feb6001ac8.txt"]
+    prior = copy.deepcopy(base)
+    prior["source"] = PRIOR_OF_004
+    prior["year"] = base["year"] - 1
+    apps = prior["applications"]
+    # two applications from natural persons received and carried forward: identities 1-3 still hold
+    apps["new_received"][0] = apps["new_received"][6] = 2
+    apps["carried_forward"][0] = apps["carried_forward"][6] = 2
+    # 2023 prints in_force 4 = 6 + issued 2 - abolished 3 would need 5: the stock rule is off by -1
+    prior["proactive"]["normative_documents"]["in_force"] = 6
+
+    missing = copy.deepcopy(goldens["000_f1db75d64b6a785a.txt"])
+    missing["source"] = MISSING_ROW
+    missing["agency"] = "合成测试局"
+    del missing["applications"]["carried_forward"]
+    return [prior, missing]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    """Parquet inputs, the three dbt builds, and per-phase snapshots of what the tests check."""
+    tmp = tmp_path_factory.mktemp("dbt")
+    parquet_dir, db = tmp / "parquet", tmp / "warehouse.duckdb"
+
+    goldens = {}
+    records = []
+    for path in golden_files():
+        obj = json.loads(path.read_text(encoding="utf-8"))
+        goldens[obj["source"]] = obj
+        records.append((report_id_of(path.read_bytes()), obj))
+    for obj in _synthetic_records(goldens):
+        goldens[obj["source"]] = obj
+        records.append((report_id_of(json.dumps(obj, ensure_ascii=False).encode()), obj))
+    ids = {obj["source"]: rid for rid, obj in records}
+    parse_error = {
+        "report_id": report_id_of(b"garbled"),
+        "source_file": "garbled.pdf",
+        "format": "pdf",
+        "error": "garbled.pdf: no table 3 found",
+        "parser_version": "test",
+        "parsed_at": PARSED_AT,
+    }
+    write_raw_parquet(parquet_dir, records, parse_errors=[parse_error])
+
+    timings: dict[str, float] = {}
+    snapshots: dict[str, dict] = {}
+
+    def build(phase: str, args: list[str]) -> None:
+        start = time.perf_counter()
+        result = run_dbt(["build", *args, "--quiet"], tmp)
+        release_duckdb()
+        timings[phase] = time.perf_counter() - start
+        assert result.success, f"dbt build ({phase}) failed:\n" + "\n".join(failures(result))
+
+    def snapshot(phase: str, tables: list[str]) -> None:
+        with duckdb.connect(str(db), read_only=True) as con:
+            snapshots[phase] = {
+                t: con.sql(f"select * from {t}").to_arrow_table().to_pandas() for t in tables
+            }
+
+    marts = [
+        "marts.dim_report", "marts.fct_applications", "marts.fct_outcomes", "marts.fct_reviews",
+        "marts.agg_agency_year", "marts.quality_issues", "marts.parse_errors", "marts.dim_outcome",
+        "marts.dim_applicant_type",
+    ]
+    with dbt_env(parquet_dir, db):
+        assert not (parquet_dir / "quality_issues.parquet").exists()
+        build("pre_gate", PRE_GATE)  # first run: the gate has never written its file
+        snapshot("pre_gate", ["intermediate.int_identity_terms", "information_schema.tables"])
+
+        write_quality_issues(parquet_dir, [])
+        build("marts_no_issues", POST_GATE)
+        snapshot("no_issues", marts)
+
+        # stand-in for the Great Expectations gate
+        with duckdb.connect(str(db), read_only=True) as con:
+            rows = con.sql(
+                """
+                select report_id, rule, severity, scope_kind, scope, rhs as expected, lhs as actual,
+                       residual, cells, now()::timestamp as checked_at
+                from intermediate.int_identity_terms
+                where residual <> 0
+                """
+            ).to_arrow_table().to_pylist()
+        write_quality_issues(parquet_dir, rows)
+        build("marts_after_gate", POST_GATE)
+        snapshot("after_gate", marts)
+
+    print(f"\ndbt build timings (s): { {k: round(v, 1) for k, v in timings.items()} }")
+    return {"ids": ids, "goldens": goldens, "snapshots": snapshots, "timings": timings, "db": db}
+
+
+def _terms(warehouse):
+    return warehouse["snapshots"]["pre_gate"]["intermediate.int_identity_terms"]
+
+
+def _golden_reports(warehouse):
+    """(source, report_id, golden) of the real goldens (not the synthetic records)."""
+    return [(src, warehouse["ids"][src], g) for src, g in warehouse["goldens"].items() if not src.startswith("synthetic")]
+
+
+def _null(v):
+    """NaN/None (pandas' view of SQL NULL) -> None."""
+    return None if v is None or v != v else v
+
+
+# ---------------------------------------------------------------- reference data
+
+
+def test_reference_seeds_are_generated_from_templates():
+    spec = importlib.util.spec_from_file_location("generate_reference", DBT_PROJECT_DIR / "scripts" / "generate_reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, text in module.rendered().items():
+        committed = (module.REFERENCE_DIR / name).read_text(encoding="utf-8")
+        assert committed == text, f"{name} is stale: run dbt_project/scripts/generate_reference.py"
+
+
+def test_no_dbt_packages_file():
+    """dbt deps cannot reach its hub (STACK_NOTES P3); dagster-dbt would run it if the file existed."""
+    assert not (DBT_PROJECT_DIR / "packages.yml").exists()
+    assert not (DBT_PROJECT_DIR / "dependencies.yml").exists()
+
+
+# ---------------------------------------------------------------- identities
+
+
+def test_identity_terms_residuals(warehouse):
+    terms = _terms(warehouse)
+    ids = warehouse["ids"]
+    nonzero = {
+        (r.report_id, r.rule, r.scope): r.residual for r in terms.itertuples() if r.residual != 0
+    }
+    assert nonzero == {
+        (ids[HZQ2023], "identity_4_reviews", "reconsideration"): -11.0,
+        (ids[HZQ2023], "identity_4_reviews", "litigation_after_reconsideration"): -5.0,
+        (ids[MISSING_ROW], "keys_present", "applications"): -7.0,
+        (ids["004_09e585feb6001ac8.txt"], "identity_5_carry_over", "natural_person"): -2.0,
+        (ids["004_09e585feb6001ac8.txt"], "identity_5_carry_over", "total"): -2.0,
+        (ids["004_09e585feb6001ac8.txt"], "stock_rule", "normative_documents"): -1.0,
+    }
+    assert (terms.residual == terms.lhs - terms.rhs).all()
+
+
+def test_identity_terms_cover_every_report_and_scope(warehouse):
+    terms = _terms(warehouse)
+    for src, rid, golden in _golden_reports(warehouse):
+        mine = terms[terms.report_id == rid]
+        counts = mine.groupby("rule").size().to_dict()
+        assert counts["identity_1_balance"] == 7
+        assert counts["identity_2_outcomes"] == 7
+        assert counts["identity_3_applicants"] == len(golden["applications"])
+        assert counts["identity_4_reviews"] == 3
+        assert counts["keys_present"] == 3
+        assert counts["template_year"] == 1
+        assert set(mine[mine.rule == "identity_1_balance"].scope) == set(APPLICANT_COLUMNS)
+        blocking = set(mine[mine.severity == "blocking"].rule)
+        assert blocking == {"identity_1_balance", "identity_2_outcomes", "identity_3_applicants",
+                            "identity_4_reviews", "keys_present"}
+    # cross-year rules only where the prior year's report exists: 004 (2023) after the synthetic 2022
+    cross = terms[terms.rule.isin(["identity_5_carry_over", "stock_rule"])]
+    assert set(cross.report_id) == {warehouse["ids"]["004_09e585feb6001ac8.txt"]}
+    assert set(cross[cross.rule == "stock_rule"].scope) == {"regulations", "normative_documents"}
+    assert set(cross.severity) == {"warning"}
+
+
+def test_identity_terms_name_their_cells(warehouse):
+    terms = _terms(warehouse)
+    rid = warehouse["ids"][HZQ2023]
+    row = terms[(terms.report_id == rid) & (terms.rule == "identity_1_balance") & (terms.scope == "natural_person")].iloc[0]
+    assert row.cells == (
+        "applications.new_received.natural_person + applications.carried_over.natural_person"
+        " = applications.total.natural_person + applications.carried_forward.natural_person"
+    )
+    row = terms[(terms.report_id == rid) & (terms.rule == "identity_4_reviews") & (terms.scope == "reconsideration")].iloc[0]
+    assert (row.lhs, row.rhs) == (0.0, 11.0)
+    assert row.cells.startswith("reviews.reconsideration.total = reviews.reconsideration.upheld + ")
+    # identity 2 follows the row (六) variant the report prints
+    two = terms[(terms.report_id == rid) & (terms.rule == "identity_2_outcomes") & (terms.scope == "total")].iloc[0]
+    assert two.cells.endswith("applications.rejected_confirmation.total + applications.other.total")
+    split = warehouse["ids"]["000_f1db75d64b6a785a.txt"]
+    two = terms[(terms.report_id == split) & (terms.rule == "identity_2_outcomes") & (terms.scope == "total")].iloc[0]
+    assert two.cells.endswith("applications.other_unpaid_fee.total + applications.other_other.total")
+    missing = terms[(terms.report_id == warehouse["ids"][MISSING_ROW]) & (terms.rule == "keys_present")]
+    apps = missing[missing.scope == "applications"].iloc[0]
+    assert (apps.lhs, apps.rhs) == (168.0, 175.0)
+    assert "carried_forward (7)" in apps.cells
+
+
+# ---------------------------------------------------------------- phases
+
+
+def test_schemas_and_phases(warehouse):
+    tables = warehouse["snapshots"]["pre_gate"]["information_schema.tables"]
+    pre = set(zip(tables.table_schema, tables.table_name))
+    assert ("intermediate", "int_identity_terms") in pre
+    assert ("reference", "ref_template_cells") in pre  # the seeds come with the pre-gate selection
+    assert not any(schema == "marts" for schema, _ in pre)
+    assert ("staging", "stg_quality_issues") not in pre  # built after the gate only
+    assert set(warehouse["timings"]) == {"pre_gate", "marts_no_issues", "marts_after_gate"}
+
+
+# ---------------------------------------------------------------- certification
+
+
+def test_without_issues_every_report_is_certified(warehouse):
+    snap = warehouse["snapshots"]["no_issues"]
+    dim = snap["marts.dim_report"]
+    assert len(dim) == len(warehouse["ids"])
+    assert dim.certified.all()
+    assert warehouse["ids"][HZQ2023] in set(snap["marts.fct_reviews"].report_id)
+
+
+def test_blocking_issue_quarantines_a_report(warehouse):
+    snap = warehouse["snapshots"]["after_gate"]
+    ids = warehouse["ids"]
+    dim = snap["marts.dim_report"].set_index("report_id")
+    assert len(dim) == len(ids)  # quarantined reports stay in dim_report
+    quarantined = {ids[HZQ2023], ids[MISSING_ROW]}
+    assert set(dim.index[~dim.certified]) == quarantined
+    assert dim.loc[ids[HZQ2023], "blocking_issue_count"] == 2
+    # warnings alone do not quarantine
+    assert dim.loc[ids["004_09e585feb6001ac8.txt"], "certified"]
+    assert dim.loc[ids["004_09e585feb6001ac8.txt"], "issue_count"] == 3
+    assert dim.loc[ids["004_09e585feb6001ac8.txt"], "blocking_issue_count"] == 0
+    for fact in ("marts.fct_applications", "marts.fct_outcomes", "marts.fct_reviews", "marts.agg_agency_year"):
+        assert not quarantined & set(snap[fact].report_id), fact
+    issues = snap["marts.quality_issues"]
+    hzq = issues[issues.report_id == ids[HZQ2023]]
+    assert set(hzq.scope) == {"reconsideration", "litigation_after_reconsideration"}
+    assert set(hzq.agency) == {"洪泽区人民政府"} and set(hzq.year) == {2023}
+    assert sorted(hzq.residual) == [-11.0, -5.0]
+
+
+# ---------------------------------------------------------------- facts against the goldens
+
+
+def _certified_goldens(warehouse):
+    dim = warehouse["snapshots"]["after_gate"]["marts.dim_report"].set_index("report_id")
+    return [(s, rid, g) for s, rid, g in _golden_reports(warehouse) if dim.loc[rid, "certified"]]
+
+
+def test_fct_applications_match_goldens(warehouse):
+    fct = warehouse["snapshots"]["after_gate"]["marts.fct_applications"]
+    checked = 0
+    for _, rid, golden in _certified_goldens(warehouse):
+        rows = fct[fct.report_id == rid].set_index("applicant_type")
+        assert set(rows.index) == set(APPLICANT_COLUMNS)
+        apps = golden["applications"]
+        for i, col in enumerate(APPLICANT_COLUMNS):
+            got = rows.loc[col]
+            assert _null(got.new_received) == apps["new_received"][i]
+            assert _null(got.carried_over) == apps["carried_over"][i]
+            assert _null(got.total_handled) == apps["total"][i]
+            assert _null(got.carried_forward) == apps["carried_forward"][i]
+            checked += 1
+    assert checked == 5 * 7
+
+
+def test_fct_outcomes_match_goldens(warehouse):
+    fct = warehouse["snapshots"]["after_gate"]["marts.fct_outcomes"]
+    outcome_rows = set(warehouse["snapshots"]["after_gate"]["marts.dim_outcome"].outcome)
+    for _, rid, golden in _certified_goldens(warehouse):
+        mine = fct[fct.report_id == rid]
+        apps = golden["applications"]
+        # every outcome cell, blank kept as NULL
+        expected = {(col, key): apps[key][i] for key in apps if key in outcome_rows
+                    for i, col in enumerate(APPLICANT_COLUMNS)}
+        got = {(r.applicant_type, r.outcome): _null(r.count) for r in mine.itertuples()}
+        assert got == expected
+        # per applicant type, the outcomes sum to the golden total row (blank read as 0)
+        sums = mine.assign(n=mine["count"].fillna(0)).groupby("applicant_type").n.sum().to_dict()
+        for i, col in enumerate(APPLICANT_COLUMNS):
+            assert sums[col] == (apps["total"][i] or 0), (rid, col)
+
+
+def test_fct_reviews_match_goldens(warehouse):
+    fct = warehouse["snapshots"]["after_gate"]["marts.fct_reviews"]
+    for _, rid, golden in _certified_goldens(warehouse):
+        mine = fct[fct.report_id == rid]
+        assert len(mine) == 3 * 4
+        for proc in REVIEW_ROWS:
+            row = golden["reviews"][proc]
+            for j, result in enumerate(REVIEW_COLUMNS[:-1]):
+                got = mine[(mine.proceeding == proc) & (mine.review_result == result)].iloc[0]
+                assert _null(got["count"]) == row[j]
+                assert _null(got.printed_total) == row[4]
+
+
+def test_blank_cells_stay_null_in_facts(warehouse):
+    """Golden 003 prints blanks in table 3: they are NULL in the facts, not 0."""
+    fct = warehouse["snapshots"]["after_gate"]["marts.fct_applications"]
+    rid = warehouse["ids"]["003_2e247731aada4717.txt"]
+    research = fct[(fct.report_id == rid) & (fct.applicant_type == "research")].iloc[0]
+    assert _null(research.new_received) is None
+    assert _null(research.total_handled) is None
+
+
+# ---------------------------------------------------------------- aggregates
+
+
+def _agg(warehouse, source, phase="after_gate"):
+    agg = warehouse["snapshots"][phase]["marts.agg_agency_year"]
+    rows = agg[agg.report_id == warehouse["ids"][source]]
+    assert len(rows) == 1, source
+    return rows.iloc[0]
+
+
+def test_agg_rates_are_null_on_zero_denominators(warehouse):
+    row = _agg(warehouse, "000_f1db75d64b6a785a.txt")  # nothing handled, no reviews
+    assert row.handled == 0
+    for rate in ("substantive_disclosure_rate", "denial_rate", "denial_rate_state_secret", "not_held_rate",
+                 "reconsideration_correction_rate", "litigation_loss_rate"):
+        assert _null(row[rate]) is None, rate
+
+
+def test_agg_rates(warehouse):
+    golden = warehouse["goldens"]["002_6379e42c8043a5dd.txt"]["applications"]
+    row = _agg(warehouse, "002_6379e42c8043a5dd.txt")
+    handled = golden["total"][6]
+    assert row.handled == handled == 11
+    assert row.substantive_disclosure_rate == pytest.approx(
+        (golden["granted"][6] + golden["partially_granted"][6]) / handled)
+    denied = sum(v[6] for k, v in golden.items() if k.startswith("denied_"))
+    assert row.denial_rate == pytest.approx(denied / handled)
+    assert row.not_held_rate == pytest.approx(golden["unavailable_not_held"][6] / handled)
+
+    row = _agg(warehouse, "003_2e247731aada4717.txt")  # reconsideration [1,0,2,1,4]; litigation [1,1,3,0,5] + zeros
+    assert row.reconsideration_correction_rate == 0.0
+    assert row.litigation_loss_rate == pytest.approx(1 / 5)
+    assert row.reconsideration_total == 4 and row.litigation_total == 5
+
+
+def test_agg_excludes_quarantined_reports(warehouse):
+    before = warehouse["snapshots"]["no_issues"]["marts.agg_agency_year"]
+    after = warehouse["snapshots"]["after_gate"]["marts.agg_agency_year"]
+    assert warehouse["ids"][HZQ2023] in set(before.report_id)
+    assert warehouse["ids"][HZQ2023] not in set(after.report_id)
+    assert not after.duplicated(["agency", "year"]).any()
+
+
+def test_parse_errors_mart(warehouse):
+    errors = warehouse["snapshots"]["after_gate"]["marts.parse_errors"]
+    assert list(errors.source_file) == ["garbled.pdf"]
+    assert "no table 3" in errors.error.iloc[0]
+
+
+def test_dims_use_contract_keys(warehouse):
+    snap = warehouse["snapshots"]["after_gate"]
+    dim = snap["marts.dim_outcome"].set_index("outcome")
+    assert set(dim.outcome_group) == {"granted", "partially_granted", "denied", "unavailable", "rejected", "other"}
+    for key in ("other", "other_no_correction", "other_unpaid_fee", "other_other"):
+        assert dim.loc[key, "comparable_outcome"] == "other"
+        assert dim.loc[key, "outcome_group"] == "other"
+    assert dim.loc["other", "row_variant"] == "single"
+    assert dim.loc["other_other", "row_variant"] == "split"
+    assert list(snap["marts.dim_applicant_type"].sort_values("sort_order").applicant_type) == list(APPLICANT_COLUMNS)
