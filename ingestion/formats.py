@@ -119,7 +119,7 @@ def _looks_binary(text: str) -> bool:
 
 
 _BLOCK_TAGS = frozenset(
-    "p div br h1 h2 h3 h4 h5 h6 li tr title section article header footer ul ol dt dd blockquote pre".split()
+    "p div br h1 h2 h3 h4 h5 h6 li tr td th title section article header footer ul ol dt dd blockquote pre".split()
 )
 
 
@@ -143,7 +143,9 @@ def read_html(data: bytes) -> Document:
         bad.drop_tree()
     tables: list[list[Line]] = []
     table_texts: list[str] = []
-    for table in root.xpath("//table[not(ancestor::table)]"):
+    # Data tables are the innermost ones: many sites lay a whole page out in an outer
+    # table whose cells hold the report, its tables nested inside.
+    for table in root.xpath("//table[not(.//table)]"):
         rows = []
         for tr in table.iter("tr"):
             rows.append([cell.text_content() for cell in tr if isinstance(cell.tag, str) and cell.tag in ("td", "th")])
