@@ -1,0 +1,201 @@
+"""One alert per run: what the quality gate found, kept on disk and sent to a webhook.
+
+:func:`build_alert` makes the alert (a JSON-able dict listing every issue with
+its agency, year, rule, residual and source file); :func:`send_alert` appends
+it as one line to ``HOME/alerts.jsonl`` and, if a webhook URL is configured
+(``OGI_ALERT_WEBHOOK``), POSTs it as JSON with a timeout and retries.  Sending
+never raises: failures are logged.  Standard library only.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Iterable
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: Environment variable holding the webhook URL (unset: no webhook).
+ENV_WEBHOOK = "OGI_ALERT_WEBHOOK"
+#: File, under the warehouse home, that receives one JSON line per alert.
+ALERTS_FILE = "alerts.jsonl"
+ALERT_KIND = "ogi.quality_alert"
+ALERT_VERSION = 1
+
+#: Issue fields listed in an alert, in order.
+ALERT_ISSUE_FIELDS = ("report_id", "agency", "year", "source_file", "rule", "severity", "scope_kind",
+                      "scope", "expected", "actual", "residual", "cells")
+
+_FROM_ENV: Any = object()
+
+
+def _clean(v: Any) -> Any:
+    """A JSON-safe scalar: NaN/NA -> None, numpy scalars -> Python, whole floats of ``year`` stay floats."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float) and v != v:  # NaN
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def build_alert(
+    run_id: str,
+    issues_df: pd.DataFrame,
+    gate_failures: Iterable[str],
+    reports_df: pd.DataFrame | None = None,
+    *,
+    stats: dict[str, Any] | None = None,
+    docs_index: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """The alert of one run.
+
+    Args:
+        run_id: the run (e.g. the Dagster run id).
+        issues_df: the gate's ``quality_issues`` frame.
+        gate_failures: the run-level reasons (``GateResult.failures``); empty if the gate passed.
+        reports_df: the run's reports (``report_id``, ``agency``, ``year``,
+            ``source_file``) to name each issue's agency, year and file.
+        stats: optional ``GateResult.stats`` to include.
+        docs_index: optional path of the Data Docs index.
+
+    Returns:
+        ``{"kind", "version", "run_id", "created_at", "level", "gate_passed",
+        "gate_failures", "issue_count", "reports_affected", "decertified_count",
+        "summary", "issues": [...], ...}``; ``level`` is ``error`` when the gate
+        failed, ``warning`` when there are issues, else ``ok``.
+    """
+    failures = [str(f) for f in gate_failures]
+    issues = issues_df.copy() if issues_df is not None else pd.DataFrame(columns=["report_id"])
+    if reports_df is not None and len(reports_df) and "report_id" in reports_df.columns and len(issues):
+        keep = [c for c in ("report_id", "agency", "year", "source_file") if c in reports_df.columns]
+        meta = reports_df[keep].drop_duplicates("report_id")
+        meta = meta.assign(report_id=meta["report_id"].astype("str"))
+        issues = issues.assign(report_id=issues["report_id"].astype("str")).merge(
+            meta, on="report_id", how="left", suffixes=("", "_report"))
+    rows = []
+    for rec in issues.to_dict(orient="records"):
+        item = {k: _clean(rec.get(k)) for k in ALERT_ISSUE_FIELDS}
+        if isinstance(item["year"], float) and item["year"].is_integer():
+            item["year"] = int(item["year"])
+        rows.append(item)
+    n_reports = int(issues["report_id"].nunique()) if len(issues) else 0
+    decert = (int(issues.loc[issues["severity"] == "blocking", "report_id"].nunique())
+              if len(issues) and "severity" in issues.columns else 0)
+    level = "error" if failures else ("warning" if rows else "ok")
+    summary = (f"ogi run {run_id}: quality gate {'FAILED' if failures else 'passed'}"
+               f"{' (' + '; '.join(failures) + ')' if failures else ''}; "
+               f"{len(rows)} issues in {n_reports} reports, {decert} decertified")
+    alert: dict[str, Any] = {
+        "kind": ALERT_KIND,
+        "version": ALERT_VERSION,
+        "run_id": str(run_id),
+        "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
+        "level": level,
+        "gate_passed": not failures,
+        "gate_failures": failures,
+        "issue_count": len(rows),
+        "reports_affected": n_reports,
+        "decertified_count": decert,
+        "summary": summary,
+        "issues": rows,
+    }
+    if stats is not None:
+        alert["stats"] = {k: _clean(v) for k, v in stats.items()}
+    if docs_index is not None:
+        alert["data_docs"] = str(docs_index)
+    return alert
+
+
+def _post(url: str, body: bytes, timeout: float) -> int:
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Content-Type": "application/json; charset=utf-8",
+                                          "User-Agent": "ogi-warehouse-alerts/1"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (scheme checked by caller)
+        resp.read(65536)
+        return int(resp.status)
+
+
+def send_alert(
+    alert: dict[str, Any],
+    home: Path,
+    webhook_url: str | None = _FROM_ENV,
+    timeout: float = 5,
+    retries: int = 3,
+    backoff: float = 0.5,
+) -> dict[str, Any]:
+    """Append ``alert`` to ``home/alerts.jsonl`` and POST it to the webhook, if any; never raises.
+
+    Args:
+        alert: from :func:`build_alert`.
+        home: the warehouse home directory (created if missing).
+        webhook_url: http(s) URL; by default env ``OGI_ALERT_WEBHOOK`` read at
+            call time; ``None`` or empty: no webhook.
+        timeout: seconds per HTTP attempt.
+        retries: attempts in all (at least 1).  4xx answers other than 408/429
+            are not retried.
+        backoff: sleep before attempt k+1 is ``backoff * 2**(k-1)`` seconds.
+            Worst case: ``retries * timeout + backoff * (2**(retries-1) - 1)``.
+
+    Returns:
+        ``{"jsonl": path, "written": bool, "webhook": "skipped"|"delivered"|"failed",
+        "attempts": n, "status": http status or None, "error": str or None}``.
+    """
+    if webhook_url is _FROM_ENV:
+        webhook_url = os.environ.get(ENV_WEBHOOK) or None
+    out: dict[str, Any] = {"jsonl": None, "written": False, "webhook": "skipped", "attempts": 0,
+                           "status": None, "error": None}
+    body = json.dumps(alert, ensure_ascii=False, default=str)
+    try:
+        home = Path(home)
+        home.mkdir(parents=True, exist_ok=True)
+        path = home / ALERTS_FILE
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(body + "\n")
+        out.update(jsonl=str(path), written=True)
+    except OSError as exc:  # the alert must never break the run
+        log.error("could not append the alert to %s: %s", Path(home) / ALERTS_FILE, exc)
+        out["error"] = f"jsonl: {exc}"
+
+    if not webhook_url:
+        return out
+    if not webhook_url.lower().startswith(("http://", "https://")):
+        log.error("alert webhook %r is not an http(s) URL; not sent", webhook_url)
+        out.update(webhook="failed", error="webhook URL is not http(s)")
+        return out
+
+    data = body.encode("utf-8")
+    attempts = max(int(retries), 1)
+    for attempt in range(1, attempts + 1):
+        out["attempts"] = attempt
+        try:
+            status = _post(webhook_url, data, timeout)
+            out.update(webhook="delivered", status=status, error=None)
+            log.info("alert for run %s delivered to webhook (HTTP %s)", alert.get("run_id"), status)
+            return out
+        except urllib.error.HTTPError as exc:
+            out.update(status=exc.code, error=f"HTTP {exc.code}: {exc.reason}")
+            retryable = exc.code >= 500 or exc.code in (408, 429)
+        except (urllib.error.URLError, OSError, ValueError) as exc:  # refused, DNS, timeout, bad URL
+            out["error"] = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+            retryable = not isinstance(exc, ValueError)
+        log.warning("alert webhook attempt %d/%d failed: %s", attempt, attempts, out["error"])
+        if not retryable or attempt == attempts:
+            break
+        time.sleep(backoff * 2 ** (attempt - 1))
+    out["webhook"] = "failed"
+    log.error("alert for run %s not delivered to the webhook after %d attempts: %s",
+              alert.get("run_id"), out["attempts"], out["error"])
+    return out
