@@ -46,6 +46,134 @@ def parse(
     raise typer.Exit(1 if failed else 0)
 
 
+HOME_HELP = "Warehouse home: raw copies, Parquet, the DuckDB warehouse, Dagster's runs. [default: ./ogi_home]"
+INBOX_HELP = "Folder of reports to ingest. [default: the bundled sample reports]"
+
+
+@app.command()
+def run(
+    inbox: Optional[Path] = typer.Option(None, "--inbox", help=INBOX_HELP, file_okay=False),
+    home: Optional[Path] = typer.Option(None, "--home", help=HOME_HELP, file_okay=False),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show dbt's output instead of logging it."),
+) -> None:
+    """Build the whole warehouse now: ingest the inbox, parse, dbt, quality gate, publish.
+
+    Runs the same Dagster job as the nightly schedule, in this process, recorded in
+    HOME/dagster (open `ogi ui` afterwards to browse the run).
+    """
+    import contextlib
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from orchestration import runner
+
+    console = Console(file=sys.stdout)  # the real stdout: dbt's output is redirected to the log below
+    started = time.monotonic()
+    with console.status("Preparing (dbt manifest, Dagster instance)…"):
+        p = runner.prepare(home=home, inbox=inbox)
+        import dagster as dg
+
+        definitions = runner.load_definitions()
+    steps = runner.steps_of(definitions)
+    console.print(f"[bold]ogi run[/] inbox [cyan]{p.inbox}[/] → home [cyan]{p.home}[/]")
+
+    log_path = p.home / "logs" / "ogi-run.log"
+    progress = Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+        TimeElapsedColumn(), console=console, redirect_stdout=False, redirect_stderr=False,
+    )
+    task = progress.add_task("starting", total=len(steps))
+    step_started: dict[str, float] = {}
+
+    def on_event(entry) -> None:
+        event = entry.dagster_event
+        if event is None:
+            return
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            step_started[event.step_key] = time.monotonic()
+            progress.update(task, description=f"[bold]{event.step_key}[/]")
+        elif kind == "STEP_SUCCESS":
+            took = time.monotonic() - step_started.get(event.step_key, time.monotonic())
+            progress.console.print(f"  [green]✓[/] {event.step_key} [dim]{took:.1f} s[/]")
+            progress.advance(task)
+        elif kind == "STEP_FAILURE":
+            progress.console.print(f"  [red]✗ {event.step_key}[/]")
+            progress.advance(task)
+        elif kind == "STEP_SKIPPED":
+            progress.console.print(f"  [yellow]- {event.step_key} skipped[/]")
+            progress.advance(task)
+
+    with open(log_path, "w", encoding="utf-8") as log, dg.DagsterInstance.from_config(str(p.dagster_home)) as instance:
+        out = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(log)
+        with progress, out:
+            outcome = runner.run_warehouse(instance, definitions, on_event=on_event)
+    _summary(console, outcome, p, log_path, time.monotonic() - started)
+    raise typer.Exit(0 if outcome.success else 1)
+
+
+def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
+    """Files seen, parsed and failed (with reasons), rows per table, where the warehouse is."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    inv = outcome.metadata("raw_reports")
+    errors = outcome.metadata("raw/parse_errors")
+    console.print()
+    console.print(
+        f"Files seen: [bold]{inv.get('files_seen', '?')}[/] ({inv.get('new_files', '?')} new) · "
+        f"parsed: [bold]{errors.get('parsed', '?')}[/] · failed: [bold]{errors.get('failed', '?')}[/] "
+        f"(parser {errors.get('parser_version', '?')}; {errors.get('dagster/row_count', '?')} unparseable files in all)"
+    )
+    failed_files = errors.get("failed_files") or []
+    for item in failed_files:
+        console.print(f"  [red]✗[/] {escape(item['source_file'])}: {escape(item['error'])}")
+    if errors.get("failed", 0) > len(failed_files):
+        console.print(f"  … and {errors['failed'] - len(failed_files)} more: see marts.parse_errors in the warehouse")
+    counts = outcome.metadata("published_warehouse").get("table_rows") or {}
+    counts = {name: rows for name, rows in counts.items() if name.startswith("marts.")}
+    if counts:
+        table = Table(title="Published warehouse (marts)", title_justify="left")
+        table.add_column("table")
+        table.add_column("rows", justify="right")
+        for name, rows in counts.items():
+            table.add_row(name, f"{rows:,}")
+        console.print(table)
+    if outcome.checks:
+        console.print(f"Data tests: {outcome.checks.get('passed', 0)} passed, {outcome.checks.get('failed', 0)} failed")
+    if outcome.success:
+        console.print(f"[green bold]Warehouse ready[/] in {seconds:.0f} s: [cyan]{p.warehouse}[/]")
+        console.print(f"  e.g. duckdb -readonly {p.warehouse} \"select * from marts.agg_agency_year limit 10\"", soft_wrap=True)
+    else:
+        for step, message in outcome.failures:
+            console.print(f"[red bold]{step} failed:[/] {escape(message)}")
+        state = f"left as it was: {p.warehouse}" if p.warehouse.exists() else "not published yet"
+        console.print(f"[red bold]Run failed[/] after {seconds:.0f} s; the published warehouse is {state}")
+        console.print(f"  logs: {log_path}, {p.dbt_log_dir}  ·  run id {outcome.run_id} (see `ogi ui`)")
+
+
+@app.command()
+def ui(
+    inbox: Optional[Path] = typer.Option(None, "--inbox", help=INBOX_HELP, file_okay=False),
+    home: Optional[Path] = typer.Option(None, "--home", help=HOME_HELP, file_okay=False),
+    port: int = typer.Option(3000, "--port", "-p", help="Port of the web UI on 127.0.0.1."),
+) -> None:
+    """Start the Dagster UI and daemon (schedule, inbox sensor) on 127.0.0.1, telemetry off."""
+    import os
+
+    from orchestration import runner
+    from orchestration.paths import REPO_DIR
+
+    p = runner.prepare(home=home, inbox=inbox)
+    typer.echo(f"Dagster UI on http://127.0.0.1:{port} · home {p.home} · inbox {p.inbox}")
+    dagster = str(Path(sys.executable).parent / "dagster")
+    os.chdir(REPO_DIR)
+    # no -m: dagster dev reads [tool.dagster] of pyproject.toml (module and code location name)
+    os.execv(dagster, [dagster, "dev", "-h", "127.0.0.1", "-p", str(port)])
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -1,0 +1,49 @@
+"""When the warehouse runs: nightly at 02:00 Beijing time, and when new files land in the inbox."""
+
+import time
+
+import dagster as dg
+
+from ingestion import store
+from orchestration import paths
+
+JOB_NAME = "warehouse_job"
+#: A file modified less than this many seconds ago may still be being copied in:
+#: the sensor waits for the inbox to settle before starting a run.
+SETTLE_SECONDS = 30
+
+warehouse_job = dg.define_asset_job(
+    JOB_NAME,
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
+    description="Everything: inventory and raw copies, parsing, dbt, the quality gate, publishing.",
+)
+
+nightly_schedule = dg.ScheduleDefinition(
+    name="nightly_warehouse",
+    job=warehouse_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="The whole warehouse, every night at 02:00 Beijing time.",
+)
+
+
+@dg.sensor(
+    job=warehouse_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts a run when the inbox's listing (names, sizes, mtimes) changes and has settled.",
+)
+def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    inbox = paths.current().inbox
+    entries = store.scan_inbox(inbox)
+    if not entries:
+        return dg.SkipReason(f"{inbox} holds no files")
+    cursor = store.fingerprint(entries)
+    if cursor == context.cursor:
+        return dg.SkipReason("no new files in the inbox")
+    newest = max(e.mtime_ns for e in entries) / 1e9
+    if time.time() - newest < SETTLE_SECONDS:
+        return dg.SkipReason(f"files still landing in {inbox}; waiting {SETTLE_SECONDS} s for the inbox to settle")
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=cursor)], cursor=cursor)

@@ -1,0 +1,260 @@
+"""The Dagster code location, end to end: real Dagster, real dbt, real DuckDB in a temporary home.
+
+One home is materialized once for the module (the first run) and shared; the later
+tests add runs to it, each test checking only what its own run changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+
+from ingestion import store
+from ingestion.parse import parse_file
+from ingestion.record import ParseError
+from ingestion.templates import APPLICANT_COLUMNS, REVIEW_COLUMNS
+from orchestration import paths, runner
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOLDEN = sorted((FIXTURES / "golden").glob("*.json"))
+BAD_FILES = {"empty.txt": b"", "junk.bin": bytes(range(256)) * 16}
+
+
+@dataclass
+class Warehouse:
+    paths: paths.Paths
+    instance: dg.DagsterInstance
+    definitions: dg.Definitions
+    first: runner.Outcome
+
+    def run(self) -> runner.Outcome:
+        return runner.run_warehouse(self.instance, self.definitions)
+
+
+@pytest.fixture(scope="module")
+def definitions(dbt_manifest: Path) -> dg.Definitions:
+    return runner.load_definitions()
+
+
+@pytest.fixture(scope="module")
+def warehouse(definitions, tmp_path_factory, test_root: Path) -> Warehouse:
+    """The sample reports plus two bad files, materialized once through warehouse_job.
+
+    The home is the session's (conftest.py), the one the dbt manifest was parsed for.
+    """
+    inbox = tmp_path_factory.mktemp("inbox")
+    shutil.copytree(paths.SAMPLES_DIR, inbox, dirs_exist_ok=True)
+    for name, data in BAD_FILES.items():
+        (inbox / name).write_bytes(data)
+    with pytest.MonkeyPatch.context() as env, dg.instance_for_test(temp_dir=str(test_root)) as instance:
+        env.setenv("OGI_INBOX", str(inbox))
+        first = runner.run_warehouse(instance, definitions)
+        yield Warehouse(paths.current(), instance, definitions, first)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def marts_snapshot(db: Path) -> dict[str, list[tuple]]:
+    """Every row of every marts table, sorted: equal when the marts did not change."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = [t for (t,) in con.execute("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()]
+        return {t: sorted(con.execute(f"select * from marts.{t}").fetchall(), key=repr) for t in sorted(tables)}
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+def test_definitions_load(definitions: dg.Definitions) -> None:
+    graph = definitions.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"raw_reports", "raw/reports", "raw/cells", "raw/parse_errors", "quality/quality_issues",
+            "published_warehouse"} <= keys
+    assert {"marts/dim_report", "marts/fct_applications", "marts/fct_outcomes", "marts/fct_reviews"} <= keys
+
+    def parents(key: str) -> set[str]:
+        return {k.to_user_string() for k in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
+    def ancestors(key: str) -> set[str]:
+        seen, todo = set(), [key]
+        while todo:
+            for parent in parents(todo.pop()) - seen:
+                seen.add(parent)
+                todo.append(parent)
+        return seen
+
+    assert parents("raw/reports") == {"raw_reports"}
+    assert parents("staging/stg_reports") == {"raw/reports"}  # the dbt source connects to the Python asset
+    assert parents("quality/quality_issues") == {"intermediate/int_identity_terms"}
+    assert "quality/quality_issues" in ancestors("marts/fct_outcomes")  # the marts wait for the gate
+    assert "quality/quality_issues" not in ancestors("intermediate/int_identity_terms")
+    assert {"marts/fct_outcomes", "marts/dim_report"} <= parents("published_warehouse")
+
+    assert "dbt" in definitions.resources  # defs/resources.py was loaded alongside the rest (P6)
+    job = definitions.resolve_job_def(runner.JOB_NAME)
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == keys  # everything, no stubs
+    assert job.executor_def is dg.in_process_executor
+    assert definitions.resolve_job_def("__ASSET_JOB").executor_def is dg.in_process_executor  # UI launches too
+
+
+def test_schedule_runs_everything_at_two_beijing_time(definitions: dg.Definitions) -> None:
+    schedule = definitions.resolve_schedule_def("nightly_warehouse")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 2 * * *", "Asia/Shanghai")
+    assert schedule.job_name == runner.JOB_NAME
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    tick = datetime(2025, 3, 1, 2, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    data = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick))
+    assert len(data.run_requests) == 1
+    dg.validate_run_config(definitions.resolve_job_def(runner.JOB_NAME), data.run_requests[0].run_config)
+
+
+def test_sensor_starts_a_run_when_files_land(definitions: dg.Definitions, tmp_path: Path, monkeypatch) -> None:
+    sensor = definitions.resolve_sensor_def("inbox_sensor")
+    assert sensor.job_name == runner.JOB_NAME
+    monkeypatch.setenv("OGI_INBOX", str(tmp_path))
+    settled = time.time() - 2 * 60
+
+    def tick(cursor: str | None):
+        return sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor))
+
+    empty = tick(None)
+    assert not empty.run_requests and "no files" in empty.skip_message
+
+    shutil.copy(GOLDEN[0].parent.parent / "seeds" / GOLDEN[0].with_suffix(".txt").name, tmp_path)
+    for f in tmp_path.iterdir():
+        os.utime(f, (settled, settled))
+    first = tick(None)
+    assert len(first.run_requests) == 1 and first.cursor
+    assert first.run_requests[0].run_key == first.cursor
+    dg.validate_run_config(definitions.resolve_job_def(runner.JOB_NAME), first.run_requests[0].run_config)
+
+    same = tick(first.cursor)
+    assert not same.run_requests and same.skip_message
+
+    (tmp_path / "new.txt").write_text("a report still being copied in")
+    landing = tick(first.cursor)
+    assert not landing.run_requests and "settle" in landing.skip_message
+
+    os.utime(tmp_path / "new.txt", (settled, settled))
+    second = tick(first.cursor)
+    assert len(second.run_requests) == 1 and second.cursor not in (None, first.cursor)
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def test_first_run_materializes_everything(warehouse: Warehouse) -> None:
+    first = warehouse.first
+    assert first.success, first.failures
+    assert first.metadata("raw_reports")["files_seen"] == len(list(paths.SAMPLES_DIR.iterdir())) + len(BAD_FILES)
+    assert first.metadata("raw/reports")["parsed"] == len(list(paths.SAMPLES_DIR.iterdir()))
+    assert first.checks.get("failed", 0) == 0 and first.checks["passed"] > 0
+    p = warehouse.paths
+    assert p.warehouse.exists() and (p.parquet_dir / "quality_issues.parquet").exists()
+    for name in store.PARSED_TABLES:
+        assert pq.read_metadata(p.table(name)).num_rows == first.metadata(f"raw/{name}")["dagster/row_count"]
+
+
+@pytest.mark.parametrize("golden", GOLDEN, ids=lambda g: g.stem)
+def test_marts_match_golden_records(warehouse: Warehouse, golden: Path) -> None:
+    g = json.loads(golden.read_text(encoding="utf-8"))
+    db = warehouse.paths.warehouse
+    report_id = sha256(paths.SAMPLES_DIR / g["source"])
+    assert query(db, "select source_file, agency, year, template, certified from marts.dim_report where report_id = ?",
+                 [report_id]) == [(g["source"], g["agency"], g["year"], g["template"], True)]
+
+    outcomes = dict(query(db, "select applicant_type, sum(count) from marts.fct_outcomes where report_id = ? group by 1",
+                          [report_id]))
+    assert outcomes == dict(zip(APPLICANT_COLUMNS, g["applications"]["total"]))
+
+    applications = {t: (n, c) for t, n, c in query(
+        db, "select applicant_type, new_received, carried_over from marts.fct_applications where report_id = ?", [report_id])}
+    apps = g["applications"]
+    assert applications == {t: (n, c) for t, n, c in zip(APPLICANT_COLUMNS, apps["new_received"], apps["carried_over"])}
+
+    reviews = {(pr, res): (n, total) for pr, res, n, total in query(
+        db, "select proceeding, review_result, count, printed_total from marts.fct_reviews where report_id = ?", [report_id])}
+    assert reviews == {
+        (proceeding, result): (value, row[-1])
+        for proceeding, row in g["reviews"].items()
+        for result, value in zip(REVIEW_COLUMNS[:-1], row)
+    }
+
+
+def test_bad_files_are_kept_and_reported(warehouse: Warehouse) -> None:
+    p = warehouse.paths
+    errors = {r["source_file"]: r for r in pq.read_table(p.table("parse_errors")).to_pylist()}
+    assert set(errors) == set(BAD_FILES)
+    for name, data in BAD_FILES.items():
+        with pytest.raises(ParseError) as expected:
+            parse_file(p.inbox / name)
+        row = errors[name]
+        assert row["error"] == expected.value.reason
+        assert row["report_id"] == hashlib.sha256(data).hexdigest()
+        assert [f.read_bytes() for f in (p.raw_dir / row["report_id"][:2]).glob(row["report_id"] + ".*")] == [data]
+    assert sorted(query(p.warehouse, "select source_file from marts.parse_errors")) == [(n,) for n in sorted(BAD_FILES)]
+    listed = {f["source_file"]: f["error"] for f in warehouse.first.metadata("raw/parse_errors")["failed_files"]}
+    assert listed == {name: row["error"] for name, row in errors.items()}
+
+
+def test_second_run_without_new_files_changes_nothing(warehouse: Warehouse) -> None:
+    p = warehouse.paths
+    tables = {name: (p.table(name).stat().st_mtime_ns, sha256(p.table(name))) for name in store.PARSED_TABLES}
+    marts = marts_snapshot(p.warehouse)
+
+    again = warehouse.run()
+    assert again.success, again.failures
+    assert (again.metadata("raw_reports")["new_files"], again.metadata("raw/reports")["parsed"]) == (0, 0)
+    assert again.metadata("raw/reports")["rewritten"] is False
+    assert {name: (p.table(name).stat().st_mtime_ns, sha256(p.table(name))) for name in store.PARSED_TABLES} == tables
+    assert marts_snapshot(p.warehouse) == marts
+
+
+def test_new_file_is_parsed_alone_while_a_reader_holds_the_warehouse(warehouse: Warehouse) -> None:
+    p = warehouse.paths
+    before = query(p.warehouse, "select count(*) from marts.dim_report")[0][0]
+    reader = duckdb.connect(str(p.warehouse), read_only=True)  # an analyst's open session
+    try:
+        shutil.copy(FIXTURES / "realworld" / "hzq2024.pdf", p.inbox)
+        outcome = warehouse.run()
+        assert outcome.success, outcome.failures
+        assert outcome.metadata("raw_reports")["new_files"] == 1
+        assert (outcome.metadata("raw/reports")["parsed"], outcome.metadata("raw/reports")["failed"]) == (1, 0)
+        assert reader.execute("select count(*) from marts.dim_report").fetchone()[0] == before  # its snapshot
+    finally:
+        reader.close()
+    rows = query(p.warehouse, "select source_file, format from marts.dim_report where source_file = 'hzq2024.pdf'")
+    assert rows == [("hzq2024.pdf", "pdf")]
+    assert query(p.warehouse, "select count(*) from marts.dim_report")[0][0] == before + 1
+
+
+def test_failed_run_leaves_the_published_warehouse_alone(warehouse: Warehouse) -> None:
+    p = warehouse.paths
+    published = (p.warehouse.stat().st_ino, sha256(p.warehouse))
+    blocker = duckdb.connect(str(p.build_warehouse))  # holds dbt's working file: dbt cannot open it
+    try:
+        outcome = warehouse.run()
+    finally:
+        blocker.close()
+    assert not outcome.success
+    assert [step for step, _ in outcome.failures] == ["dbt_pre_gate"]
+    assert "published_warehouse" not in outcome.materializations
+    assert (p.warehouse.stat().st_ino, sha256(p.warehouse)) == published
+    assert not list(p.home.glob(".warehouse.duckdb.*"))
