@@ -859,14 +859,17 @@ def _shares(terms: pd.DataFrame, cells: pd.DataFrame, reports: pd.DataFrame | No
     """Counts and shares of the run (the run-level suite judges the shares)."""
     ids: list[pd.Series] = []
     if reports is not None and "report_id" in reports.columns:
+        # the run's reports are the denominator (and only their quarantines count)
         ids.append(reports["report_id"])
-    for frame in (terms, cells):
-        if "report_id" in frame.columns:
-            ids.append(frame["report_id"])
+    else:
+        for frame in (terms, cells):
+            if "report_id" in frame.columns:
+                ids.append(frame["report_id"])
     universe = pd.Index(pd.concat([s.astype("str") for s in ids], ignore_index=True).dropna().unique()) \
         if ids else pd.Index([])
     n_reports = len(universe)
-    n_decert = int(issues.loc[issues["severity"] == "blocking", "report_id"].nunique())
+    blocking = issues.loc[issues["severity"] == "blocking", "report_id"].astype("str")
+    n_decert = int(blocking[blocking.isin(universe)].nunique())
     parse_error_count = max(int(parse_error_count), 0)
     n_files = max(int(file_count), n_reports + parse_error_count)
     return {

@@ -16,28 +16,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.record import Report
-from ingestion.schema import SCHEMAS, cell_rows, report_row
+from ingestion.schema import QUALITY_ISSUES_SCHEMA, SCHEMAS, cell_rows, report_row
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
 GOLDEN_DIR = ROOT / "tests" / "fixtures" / "golden"
 REALWORLD_GOLDEN_DIR = ROOT / "tests" / "fixtures" / "realworld" / "golden"
 
-#: Columns of quality_issues.parquet, written by the Great Expectations gate.
-QUALITY_ISSUES_SCHEMA = pa.schema(
-    [
-        ("report_id", pa.string()),
-        ("rule", pa.string()),
-        ("severity", pa.string()),
-        ("scope_kind", pa.string()),
-        ("scope", pa.string()),
-        ("expected", pa.float64()),
-        ("actual", pa.float64()),
-        ("residual", pa.float64()),
-        ("cells", pa.string()),
-        ("checked_at", pa.timestamp("us")),
-    ]
-)
 
 PARSED_AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
 

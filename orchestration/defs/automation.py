@@ -12,10 +12,38 @@ JOB_NAME = "warehouse_job"
 #: the sensor waits for the inbox to settle before starting a run.
 SETTLE_SECONDS = 30
 
+@dg.failure_hook(name="alert_on_failure")
+def alert_on_failure(context: dg.HookContext) -> None:
+    """One alert when a step of the warehouse run fails, whatever started the run (schedule, sensor, CLI).
+
+    The quality gate's own verdicts alert from inside the gate asset (with the
+    issues listed); this hook covers every other failure (a dbt error, a crash),
+    so a failed night never goes unnoticed.
+    """
+    from expectations.alerts import send_alert
+
+    step = context.step_key or context.op.name
+    if "quality_issues" in step:
+        return  # the gate has sent its own alert, naming the issues
+    error = context.op_exception
+    message = f"{type(error).__name__}: {error}" if error else "step failed"
+    alert = {
+        "kind": "ogi.run_failure",
+        "run_id": context.run_id,
+        "level": "error",
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "step": step,
+        "error": message[:4000],
+        "summary": f"ogi run {context.run_id}: step {step} failed; the published warehouse is unchanged",
+    }
+    send_alert(alert, paths.current().home)
+
+
 warehouse_job = dg.define_asset_job(
     JOB_NAME,
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
+    hooks={alert_on_failure},
     description="Everything: inventory and raw copies, parsing, dbt, the quality gate, publishing.",
 )
 

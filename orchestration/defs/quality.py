@@ -1,61 +1,193 @@
 """The quality gate between the intermediate models and the marts.
 
-It reads what the pre-gate dbt build made (``int_identity_terms``) and writes
-``HOME/parquet/quality_issues.parquet``, which the marts read through the dbt source
-``quality.quality_issues`` to hold broken reports out of the certified marts.
+It reads what the pre-gate dbt build made (``int_identity_terms``, ``stg_cells``)
+into pandas frames and lets Great Expectations judge every identity term and
+cell (expectations/gate.py).  Its findings go to
+``HOME/parquet/quality_issues.parquet``, which the marts read through the dbt
+source ``quality.quality_issues`` to hold broken reports out of the certified
+facts.  Its run-level verdict is a blocking asset check: when something systemic
+is wrong (too many parse failures or quarantines, a schema expectation failing)
+the marts are not rebuilt and the published warehouse stays as it was.  Each run
+with new issues or a failed gate sends one alert (alerts.jsonl, and the webhook
+``OGI_ALERT_WEBHOOK`` when set) — from inside the asset, so scheduled and sensor
+runs alert as well as ``ogi run``.
 
 The asset is made by :func:`quality_issues_asset` in the dbt factory (defs/dbt.py),
 which knows the dbt model's asset key from the manifest.
 """
 
+import os
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
 import dagster as dg
+import duckdb
+import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ingestion import store
+from ingestion.schema import QUALITY_ISSUES_SCHEMA
 from orchestration import paths
-from orchestration.quality_schema import QUALITY_ISSUES_SCHEMA
 
 #: The intermediate dbt model the gate checks; defs/dbt.py finds its asset key in the manifest.
 IDENTITY_TERMS_MODEL = "int_identity_terms"
 QUALITY_ISSUES = dg.AssetKey(["quality", "quality_issues"])
+#: Below this many files in a run, the run-level shares are judged over the whole
+#: warehouse instead (3 broken files out of 3 new ones are not a systemic failure).
+MIN_RUN_FILES = int(os.environ.get("OGI_GATE_MIN_RUN_FILES", "10"))
+#: What makes an issue "the same" from one run to the next (alerts name only new ones).
+ISSUE_KEY = ["report_id", "rule", "scope_kind", "scope"]
 
 
-def compute_quality_issues(p: paths.Paths) -> pa.Table:
-    """THE QUALITY GATE: every accounting-identity finding, as a table of QUALITY_ISSUES_SCHEMA.
+@dataclass
+class GateOutcome:
+    """What one gate run produced: GE's result, the frames it judged, and timings."""
 
-    The one function to switch to the Great Expectations gate
-    (``expectations.gate.run_gate(...)`` over ``intermediate.int_identity_terms`` in
-    ``p.build_warehouse``, opened read-only and closed before returning, STACK_NOTES P20).
-    Until then it reports no findings: an empty table, so the marts build unfiltered.
-    """
-    return QUALITY_ISSUES_SCHEMA.empty_table()
+    result: Any  # expectations.gate.GateResult
+    reports: pd.DataFrame
+    table: pa.Table
+    new_issues: pd.DataFrame
+    gate_s: float
+    sql_s: float
+    sql_violations: int
+
+
+def _frames(p: paths.Paths) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Terms, cells, reports and parse errors from the build warehouse, opened read-only and closed (P20)."""
+    con = duckdb.connect(str(p.build_warehouse), read_only=True)
+    try:
+        terms = con.execute("select * from intermediate.int_identity_terms").df()
+        cells = con.execute("select * from staging.stg_cells").df()
+        reports = con.execute(
+            "select report_id, source_file, agency, year, parsed_at from staging.stg_reports"
+        ).df()
+        errors = con.execute("select * from staging.stg_parse_errors").df()
+    finally:
+        con.close()
+    return terms, cells, reports, errors
+
+
+def _sql_identities(terms: pd.DataFrame) -> tuple[int, float]:
+    """The same identity judgement as one plain DuckDB query over the same frame (the benchmark's yardstick)."""
+    started = time.perf_counter()
+    con = duckdb.connect()
+    try:
+        con.register("terms", terms)
+        (violations,) = con.execute("select count(*) from terms where abs(lhs - rhs) > 1e-9").fetchone()
+    finally:
+        con.close()
+    return int(violations), time.perf_counter() - started
+
+
+def _run_share_frames(reports: pd.DataFrame, errors: pd.DataFrame, run_started: datetime | None
+                      ) -> tuple[pd.DataFrame, int, str]:
+    """The reports and parse-error count the run-level shares are judged over, and what they cover."""
+    if run_started is not None and "parsed_at" in reports.columns:
+        since = pd.Timestamp(run_started)
+        new_reports = reports[pd.to_datetime(reports["parsed_at"], utc=True) >= since]
+        new_errors = int((pd.to_datetime(errors["parsed_at"], utc=True) >= since).sum()) if len(errors) else 0
+        if len(new_reports) + new_errors >= MIN_RUN_FILES:
+            return new_reports, new_errors, "this run's files"
+    return reports, len(errors), "the whole warehouse"
+
+
+def run_quality_gate(p: paths.Paths, run_id: str, run_started: datetime | None = None) -> GateOutcome:
+    """Load the frames, run the Great Expectations gate, and work out which issues are new."""
+    from expectations.gate import issues_table, run_gate  # GE imports slowly (P15): only when the gate runs
+
+    started = time.perf_counter()
+    terms, cells, reports, errors = _frames(p)
+    share_reports, share_errors, _ = _run_share_frames(reports, errors, run_started)
+    result = run_gate(
+        terms,
+        cells,
+        reports=share_reports,
+        parse_error_count=share_errors,
+        file_count=len(share_reports) + share_errors,
+        docs_dir=p.home / "quality",
+        run_name=run_id,
+    )
+    gate_s = time.perf_counter() - started
+    sql_violations, sql_s = _sql_identities(terms)
+    table = issues_table(result.issues).select(QUALITY_ISSUES_SCHEMA.names).cast(QUALITY_ISSUES_SCHEMA)
+    previous_path = p.table("quality_issues")
+    issues = result.issues
+    if previous_path.exists() and len(issues):
+        previous = pq.read_table(previous_path, columns=ISSUE_KEY).to_pandas()
+        seen = issues[ISSUE_KEY].astype(str).merge(previous.astype(str).drop_duplicates(), how="left",
+                                                   indicator=True)["_merge"].eq("both").to_numpy()
+        new_issues = issues[~seen]
+    else:
+        new_issues = issues
+    return GateOutcome(result, reports, table, new_issues, gate_s, sql_s, sql_violations)
+
+
+def alert_for(outcome: GateOutcome, run_id: str, home: Any) -> dict[str, Any] | None:
+    """Send the run's alert when it has new issues or a failed gate; returns the alert sent, if any."""
+    from expectations.alerts import build_alert, send_alert
+
+    result = outcome.result
+    if result.passed and outcome.new_issues.empty:
+        return None
+    alert = build_alert(run_id, outcome.new_issues, result.failures, outcome.reports,
+                        stats=result.stats, docs_index=result.docs_index)
+    alert["total_issue_count"] = int(len(result.issues))
+    send_alert(alert, home)
+    return alert
 
 
 def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
     """The gate asset, downstream of the dbt model ``identity_terms`` (built with the dbt assets)."""
+    from expectations.dagster_adapter import gate_check_specs
 
     @dg.asset(
         key=QUALITY_ISSUES,
         deps=[identity_terms],
         group_name="quality",
         kinds={"python", "parquet"},
-        description="Accounting-identity findings per report (HOME/parquet/quality_issues.parquet), read by the marts.",
+        check_specs=gate_check_specs(QUALITY_ISSUES),
+        description=(
+            "Accounting-identity and value findings per report, judged by Great Expectations "
+            "(HOME/parquet/quality_issues.parquet), read by the marts. Blocking check quality_gate "
+            "stops the marts when the run as a whole is bad."
+        ),
     )
-    def quality_issues(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    def quality_issues(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        from expectations.dagster_adapter import to_asset_check_results
+
         p = paths.current().make_dirs()
-        table = compute_quality_issues(p)
-        if table.schema != QUALITY_ISSUES_SCHEMA:
-            table = table.select(QUALITY_ISSUES_SCHEMA.names).cast(QUALITY_ISSUES_SCHEMA)
-        store.write_table_atomic(table, p.table("quality_issues"))
-        counts = table.group_by("severity").aggregate([("report_id", "count")])
-        severities = dict(zip(counts.column("severity").to_pylist(), counts.column("report_id_count").to_pylist()))
-        context.log.info(f"{table.num_rows} quality issues")
-        return dg.MaterializeResult(
+        record = context.instance.get_run_record_by_id(context.run_id)
+        started = record.start_time if record is not None and record.start_time else None
+        run_started = datetime.fromtimestamp(started, tz=timezone.utc) if started else None
+        outcome = run_quality_gate(p, context.run_id, run_started)
+        store.write_table_atomic(outcome.table, p.table("quality_issues"))
+        result = outcome.result
+        alert = alert_for(outcome, context.run_id, p.home)
+        context.log.info(
+            f"quality gate {'passed' if result.passed else 'FAILED'}: {len(result.issues)} issues "
+            f"({len(outcome.new_issues)} new), {len(result.decertified)} reports quarantined, "
+            f"{outcome.gate_s:.2f} s (plain SQL {outcome.sql_s:.3f} s)"
+        )
+        for reason in result.failures:
+            context.log.error(f"quality gate: {reason}")
+        yield dg.MaterializeResult(
             metadata={
-                "dagster/row_count": table.num_rows,
-                "by_severity": severities,
+                "dagster/row_count": len(result.issues),
+                "new_issues": len(outcome.new_issues),
+                "quarantined_reports": len(result.decertified),
+                "gate_passed": result.passed,
+                "gate_failures": dg.MetadataValue.json(list(result.failures)),
+                "gate_s": round(outcome.gate_s, 4),
+                "sql_s": round(outcome.sql_s, 4),
+                "sql_violations": outcome.sql_violations,
+                "alert_level": alert["level"] if alert else "none",
+                "data_docs": dg.MetadataValue.path(str(result.docs_index)) if result.docs_index else "",
                 "path": dg.MetadataValue.path(str(p.table("quality_issues"))),
             }
         )
+        yield from to_asset_check_results(result, QUALITY_ISSUES)
 
     return quality_issues
