@@ -29,7 +29,24 @@ from .templates import (
 )
 from .text import normalize_label
 
-__all__ = ["parse_bytes", "parse_file", "iter_files", "sniff_format", "MAX_FILE_BYTES"]
+__all__ = ["parse_bytes", "parse_file", "iter_files", "sniff_format", "is_unreadable", "MAX_FILE_BYTES"]
+
+#: Error reasons that say a file is no readable report at all (empty, binary, an image,
+#: encrypted, over a limit, a legacy format): the parser itself was never in play.
+_UNREADABLE = (
+    "empty file", "binary content", "needs OCR", "legacy Word", "encrypted PDF", "broken PDF", "broken Word",
+    "ZIP archive", "unknown encoding", "over the", "HTML that cannot be read", "file not found",
+    "permission denied", "is a directory", "expands to",
+)
+
+
+def is_unreadable(reason: str) -> bool:
+    """True when a parse error says the file is not a readable report, rather than a report the parser failed on.
+
+    The run-level quality gate counts only the latter as parse failures: a folder
+    of junk is not a parser regression.
+    """
+    return any(marker in reason for marker in _UNREADABLE)
 
 #: Files larger than this are refused before reading (override with OGI_MAX_FILE_MB).
 MAX_FILE_BYTES = int(float(os.environ.get("OGI_MAX_FILE_MB", "200")) * 1024 * 1024)

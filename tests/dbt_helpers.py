@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from ingestion.record import Report
 from ingestion.schema import QUALITY_ISSUES_SCHEMA, SCHEMAS, cell_rows, report_row
+from ingestion.store import INVENTORY_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
@@ -55,6 +56,13 @@ def write_raw_parquet(parquet_dir: Path, records: Iterable[tuple[str, dict[str, 
     write_table(parquet_dir / "reports.parquet", reports, SCHEMAS["reports"])
     write_table(parquet_dir / "cells.parquet", cells, SCHEMAS["cells"])
     write_table(parquet_dir / "parse_errors.parquet", list(parse_errors), SCHEMAS["parse_errors"])
+    inventory = [
+        {"path": f"/inbox/{r['source_file']}", "name": r["source_file"], "size": 0, "mtime_ns": 0,
+         "sha256": r["report_id"], "format": r["format"], "raw_path": f"{r['report_id']}.{r['format']}",
+         "first_seen": PARSED_AT, "last_seen": PARSED_AT}
+        for r in reports
+    ]
+    write_table(parquet_dir / "inventory.parquet", inventory, INVENTORY_SCHEMA)
 
 
 def write_quality_issues(parquet_dir: Path, issues: list[dict[str, Any]]) -> None:

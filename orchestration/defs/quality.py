@@ -56,13 +56,16 @@ class GateOutcome:
 
 
 def _frames(p: paths.Paths) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Terms, cells, reports and parse errors from the build warehouse, opened read-only and closed (P20)."""
+    """Terms, cells, reports and parse errors from the build warehouse, opened read-only and closed (P20).
+
+    Only current reports (not versions superseded in the inbox) are judged.
+    """
     con = duckdb.connect(str(p.build_warehouse), read_only=True)
     try:
         terms = con.execute("select * from intermediate.int_identity_terms").df()
-        cells = con.execute("select * from staging.stg_cells").df()
+        cells = con.execute("select * from intermediate.int_current_cells").df()
         reports = con.execute(
-            "select report_id, source_file, agency, year, parsed_at from staging.stg_reports"
+            "select report_id, source_file, agency, year, parsed_at from intermediate.int_current_reports"
         ).df()
         errors = con.execute("select * from staging.stg_parse_errors").df()
     finally:
@@ -84,7 +87,16 @@ def _sql_identities(terms: pd.DataFrame) -> tuple[int, float]:
 
 def _run_share_frames(reports: pd.DataFrame, errors: pd.DataFrame, run_started: datetime | None
                       ) -> tuple[pd.DataFrame, int, str]:
-    """The reports and parse-error count the run-level shares are judged over, and what they cover."""
+    """The reports and parse-failure count the run-level shares are judged over, and what they cover.
+
+    Files that are no readable report at all (empty, binary, images, encrypted:
+    :func:`ingestion.parse.is_unreadable`) are listed in parse_errors but are no
+    sign of a parser regression, so they are not counted as parse failures.
+    """
+    from ingestion.parse import is_unreadable
+
+    if len(errors):
+        errors = errors[~errors["error"].astype(str).map(is_unreadable)]
     if run_started is not None and "parsed_at" in reports.columns:
         since = pd.Timestamp(run_started)
         new_reports = reports[pd.to_datetime(reports["parsed_at"], utc=True) >= since]

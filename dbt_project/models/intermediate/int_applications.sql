@@ -15,6 +15,6 @@ select
     count(case when row_key not in ({{ non_outcome }}) then 1 end)             as outcome_rows_present,
     count(case when row_key in ({{ ogi_in_list(ogi_split_other_rows()) }}) then 1 end)
                                                                                as split_other_rows_present
-from {{ ref('stg_cells') }}
+from {{ ref('int_current_cells') }}
 where table_name = 'applications'
 group by report_id, col_key

@@ -30,7 +30,7 @@ row_totals as (
 ),
 
 reports as (
-    select * from {{ ref('stg_reports') }}
+    select * from {{ ref('int_current_reports') }}
 ),
 
 -- 1. new_received + carried_over = total + carried_forward, per column
@@ -124,7 +124,7 @@ cell_counts as (
         c.table_name,
         count(v.row_key) as n_valid_cells,
         count(case when c.row_key in ({{ ogi_in_list(ogi_split_other_rows()) }}) then 1 end) as n_split_cells
-    from {{ ref('stg_cells') }} as c
+    from {{ ref('int_current_cells') }} as c
     join reports as r
       on r.report_id = c.report_id
     left join valid_keys as v
@@ -177,7 +177,7 @@ failing as (
 -- the cells of failing reports only: one cheap semi-join instead of a 4-key join over all cells
 failing_cells as (
     select c.report_id, c.table_name, c.row_key, c.col_key
-    from {{ ref('stg_cells') }} as c
+    from {{ ref('int_current_cells') }} as c
     where c.report_id in (select report_id from failing)
 ),
 

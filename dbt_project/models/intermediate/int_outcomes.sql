@@ -5,6 +5,6 @@ select
     col_key   as applicant_type,
     row_key   as outcome,
     value     as count
-from {{ ref('stg_cells') }}
+from {{ ref('int_current_cells') }}
 where table_name = 'applications'
   and row_key not in ({{ ogi_in_list(ogi_non_outcome_rows()) }})

@@ -12,7 +12,7 @@ select
     sum(case when row_key = 'normative_documents' and col_key = 'in_force' then value end)   as normative_documents_in_force,
     count(case when row_key = 'regulations' then 1 end)                                      as regulations_cells,
     count(case when row_key = 'normative_documents' then 1 end)                              as normative_documents_cells
-from {{ ref('stg_cells') }}
+from {{ ref('int_current_cells') }}
 where table_name = 'proactive'
   and row_key in ('regulations', 'normative_documents')
   and col_key in ('issued', 'abolished', 'in_force')

@@ -12,7 +12,7 @@ with ranked as (
             partition by agency, year
             order by parsed_at desc nulls last, report_id desc
         ) as rank_in_year
-    from {{ ref('stg_reports') }}
+    from {{ ref('int_current_reports') }}
     where agency is not null
       and year is not null
 )
@@ -24,7 +24,7 @@ select
     prior.report_id  as prior_report_id,
     prior.year       as prior_year,
     prior.template   as prior_template
-from {{ ref('stg_reports') }} as cur
+from {{ ref('int_current_reports') }} as cur
 join ranked as prior
   on prior.agency = cur.agency
  and prior.year = cur.year - 1

@@ -8,7 +8,7 @@ with cells as (
         value,
         max(case when col_key = 'total' then value end)
             over (partition by report_id, row_key) as printed_total
-    from {{ ref('stg_cells') }}
+    from {{ ref('int_current_cells') }}
     where table_name = 'reviews'
 )
 select

@@ -7,6 +7,6 @@ select
     sum(case when col_key = 'total' then value end)                          as printed_total,
     sum(case when col_key <> 'total' then coalesce(value, 0) else 0 end)     as parts_sum,
     count(case when col_key <> 'total' then 1 end)                           as parts_present
-from {{ ref('stg_cells') }}
+from {{ ref('int_current_cells') }}
 where table_name in ('applications', 'reviews')
 group by report_id, table_name, row_key

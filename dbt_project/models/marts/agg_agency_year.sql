@@ -18,6 +18,7 @@ with certified as (
         count(*) over (partition by agency, year)  as report_count
     from {{ ref('dim_report') }}
     where certified
+      and is_current
       and agency is not null
       and year is not null
 ),

@@ -1,6 +1,7 @@
 -- One row per parsed report, certified or not. certified = the quality gate found no blocking
 -- issue; a quarantined report stays here (certified = false) and in staging, and is held out
--- of the fct_* and agg_* marts.
+-- of the fct_* and agg_* marts. is_current = false for a version superseded in the inbox (the
+-- same file dropped in again with other content): kept here, not judged, not in the facts.
 with issues as (
     select
         report_id,
@@ -23,6 +24,7 @@ select
     r.parser_version,
     r.parsed_at,
     r.warning_count,
+    r.report_id in (select report_id from {{ ref('int_current_reports') }})  as is_current,
     coalesce(i.blocking_issue_count, 0) = 0   as certified,
     coalesce(i.issue_count, 0)                as issue_count,
     coalesce(i.blocking_issue_count, 0)       as blocking_issue_count

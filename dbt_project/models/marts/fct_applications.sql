@@ -11,3 +11,4 @@ from {{ ref('int_applications') }} as a
 join {{ ref('dim_report') }} as r
   on r.report_id = a.report_id
 where r.certified
+  and r.is_current

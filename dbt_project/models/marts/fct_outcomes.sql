@@ -8,3 +8,4 @@ from {{ ref('int_outcomes') }} as o
 join {{ ref('dim_report') }} as r
   on r.report_id = o.report_id
 where r.certified
+  and r.is_current

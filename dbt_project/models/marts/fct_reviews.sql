@@ -10,3 +10,4 @@ from {{ ref('int_reviews') }} as v
 join {{ ref('dim_report') }} as r
   on r.report_id = v.report_id
 where r.certified
+  and r.is_current

@@ -1,0 +1,28 @@
+-- The reports that are current: every parsed report except versions superseded in the inbox.
+-- A file replaced at the same path (a corrected report dropped in again) supersedes the
+-- version it replaced, unless that version is still the latest content of another path.
+-- Reports with no inventory row (loaded by other means) are current. Superseded versions
+-- stay in stg_reports and dim_report (is_current = false); nothing is dropped.
+with versions as (
+    select
+        report_id,
+        row_number() over (
+            partition by path
+            order by last_seen desc, first_seen desc, report_id
+        ) as recency
+    from {{ ref('stg_inventory') }}
+),
+
+latest as (
+    select distinct report_id from versions where recency = 1
+),
+
+superseded as (
+    select distinct report_id from versions
+    except
+    select report_id from latest
+)
+
+select r.*
+from {{ ref('stg_reports') }} as r
+where r.report_id not in (select report_id from superseded)
