@@ -171,13 +171,13 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
         from expectations.dagster_adapter import to_asset_check_results
 
         p = paths.current().make_dirs()
-        record = context.instance.get_run_record_by_id(context.run_id)
+        record = context.instance.get_run_record_by_id(context.run.run_id)
         started = record.start_time if record is not None and record.start_time else None
         run_started = datetime.fromtimestamp(started, tz=timezone.utc) if started else None
-        outcome = run_quality_gate(p, context.run_id, run_started)
+        outcome = run_quality_gate(p, context.run.run_id, run_started)
         store.write_table_atomic(outcome.table, p.table("quality_issues"))
         result = outcome.result
-        alert = alert_for(outcome, context.run_id, p.home)
+        alert = alert_for(outcome, context.run.run_id, p.home)
         context.log.info(
             f"quality gate {'passed' if result.passed else 'FAILED'}: {len(result.issues)} issues "
             f"({len(outcome.new_issues)} new), {len(result.decertified)} reports quarantined, "
