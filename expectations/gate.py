@@ -90,6 +90,10 @@ COMPLETE_FORMAT: dict[str, Any] = {
 }
 
 
+#: Frames longer than this get positional batch indices in Data Docs instead of readable ones.
+LABELLED_ROWS_MAX = 1_000_000
+
+
 def max_bad_share_from_env(default: float = DEFAULT_MAX_BAD_SHARE) -> float:
     """The max share of bad files/reports: env ``OGI_MAX_BAD_SHARE`` if set and valid, else ``default``."""
     raw = os.environ.get(ENV_MAX_BAD_SHARE, "").strip()
@@ -694,8 +698,9 @@ def run_gate(
     cells = cells.rename(columns={k: v for k, v in CELLS_RENAMES.items()
                                   if k in cells.columns and v not in cells.columns})
     # readable batch indices (report_id, scope, position) only when someone reads Data Docs
-    tb = _terms_batches(terms, labelled=docs_dir is not None)
-    cb = _cells_batches(cells, labelled=docs_dir is not None)
+    # (not for national-scale frames: a readable index of 30M cells costs gigabytes)
+    tb = _terms_batches(terms, labelled=docs_dir is not None and len(terms) <= LABELLED_ROWS_MAX)
+    cb = _cells_batches(cells, labelled=docs_dir is not None and len(cells) <= LABELLED_ROWS_MAX)
     frames = {**tb.frames, **cb.frames}
     skipped = {**tb.skipped, **cb.skipped}
     timings["prepare_s"] = time.perf_counter() - t0
