@@ -56,6 +56,7 @@ class Outcome:
     materializations: dict[str, dict[str, Any]] = field(default_factory=dict)  # asset key -> metadata values
     failures: list[tuple[str, str]] = field(default_factory=list)  # (step, error message)
     checks: dict[str, int] = field(default_factory=dict)  # passed / failed asset checks
+    failed_checks: list[str] = field(default_factory=list)  # "asset:check" of each failed check
 
     def metadata(self, key: str) -> dict[str, Any]:
         return self.materializations.get(key, {})
@@ -82,8 +83,11 @@ def run_warehouse(
             error = event.step_failure_data.error
             outcome.failures.append((event.step_key or "?", short_error(error.message if error else "failed")))
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
-            passed = event.event_specific_data.passed
+            evaluation = event.event_specific_data
+            passed = evaluation.passed
             outcome.checks["passed" if passed else "failed"] = outcome.checks.get("passed" if passed else "failed", 0) + 1
+            if not passed:
+                outcome.failed_checks.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
     return outcome
 
 

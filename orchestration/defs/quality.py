@@ -148,16 +148,24 @@ def run_quality_gate(p: paths.Paths, run_id: str, run_started: datetime | None =
     )
     gate_s = time.perf_counter() - started
     sql_violations, sql_s = _sql_identities(terms)
-    table = issues_table(result.issues).select(QUALITY_ISSUES_SCHEMA.names).cast(QUALITY_ISSUES_SCHEMA)
     previous_path = p.table("quality_issues")
     issues = result.issues
     if previous_path.exists() and len(issues):
-        previous = pq.read_table(previous_path, columns=ISSUE_KEY).to_pandas()
-        seen = issues[ISSUE_KEY].astype(str).merge(previous.astype(str).drop_duplicates(), how="left",
-                                                   indicator=True)["_merge"].eq("both").to_numpy()
+        previous = pq.read_table(previous_path, columns=[*ISSUE_KEY, "checked_at"]).to_pandas()
+        previous = previous.astype({k: str for k in ISSUE_KEY}).drop_duplicates(ISSUE_KEY)
+        merged = issues[ISSUE_KEY].astype(str).merge(previous, how="left", on=ISSUE_KEY)
+        seen = merged["checked_at"].notna().to_numpy()
         new_issues = issues[~seen]
+        # an issue found before keeps the time it was first found: an unchanged warehouse
+        # gives an unchanged quality_issues table
+        first_found = pd.to_datetime(merged["checked_at"], utc=True).to_numpy()
+        issues = issues.assign(checked_at=pd.Series(
+            [f if s else c for f, s, c in zip(first_found, seen, issues["checked_at"].to_numpy())],
+            index=issues.index).astype(issues["checked_at"].dtype))
+        result.issues = issues
     else:
         new_issues = issues
+    table = issues_table(issues).select(QUALITY_ISSUES_SCHEMA.names).cast(QUALITY_ISSUES_SCHEMA)
     return GateOutcome(result, reports, table, new_issues, gate_s, sql_s, sql_violations)
 
 
