@@ -20,6 +20,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
+# One JSON line per scenario at the end (docs/SCALING.md). BENCH_REPORTS=150000 for a national year.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 

@@ -4,21 +4,36 @@ Used by ``ogi synth`` (corpora for benchmarks and load tests) and by the tests.
 Numbers look like the real ones: most bodies receive a handful of applications
 or none, a few receive thousands; many reports print blanks where others print
 0; agencies report year after year, so carried-over counts chain across years
-(identity 5).  A chosen share of reports is printed with one number that breaks
-an accounting identity, and the manifest says which.
+(identity 5).  A chosen share of reports is printed with numbers that break
+exactly one accounting identity, and the manifest says which.
+
+A corpus on disk (:func:`write_corpus`)::
+
+    DIR/reports/0000/0000000_pipe.txt  the report files (1,000 per folder): the inbox
+    DIR/manifest.jsonl                 one line per file: file, layout, encoding, format, broken, seed
+    DIR/golden.jsonl                   one line per file, same order: the record ``ogi parse`` must print
+
+Every file is rendered by the renderer of the parser tests (:mod:`ingestion.render`,
+every text layout in every encoding; optionally Word and PDF files from
+:mod:`ingestion.render_office`), so a golden line is exactly what ``ogi parse``
+returns for its file.
 """
 from __future__ import annotations
 
 import json
 import random
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 from .record import Cell, Report
+from .workers import cpu_count, ordered_map
 from .templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
+    NON_OUTCOME_ROWS,
     PROACTIVE_ROWS,
     REVIEW_COLUMNS,
     REVIEW_ROWS,
@@ -27,14 +42,37 @@ from .templates import (
     template_for_year,
 )
 
-_PROVINCES = ["浙江省", "江苏省", "江西省", "四川省", "吉林省", "广东省", "湖南省", "山东省", "河南省", "福建省"]
-_CITIES = ["衢州市", "淮安市", "抚州市", "萍乡市", "攀枝花市", "白山市", "金华市", "赣州市", "宜宾市", "盐城市",
-           "泉州市", "岳阳市", "洛阳市", "潍坊市", "韶关市"]
-_COUNTIES = ["衢江区", "洪泽区", "安源区", "东区", "江源区", "临川区", "南湖区", "西湖区", "城关区", "开发区",
-             "清河区", "高新区", "新城区", "江北区", "红旗区"]
-_DEPARTMENTS = ["人民政府", "人民政府办公室", "商务局", "工业和信息化局", "财政局", "教育局", "自然资源局",
-                "生态环境局", "住房和城乡建设局", "交通运输局", "卫生健康委员会", "市场监督管理局", "公安局",
-                "民政局", "人力资源和社会保障局", "农业农村局", "水利局", "应急管理局", "统计局", "医疗保障局"]
+#: Changes whenever the same seed would give a different corpus (benchmarks keep corpora by it).
+CORPUS_VERSION = "3"
+
+# Provinces with a few of their prefecture-level cities (real pairs), and county-level names.
+_PLACES: dict[str, tuple[str, ...]] = {
+    "浙江省": ("杭州市", "宁波市", "温州市", "金华市", "衢州市", "台州市"),
+    "江苏省": ("南京市", "苏州市", "淮安市", "盐城市", "扬州市", "徐州市"),
+    "江西省": ("南昌市", "赣州市", "抚州市", "萍乡市", "九江市", "上饶市"),
+    "四川省": ("成都市", "攀枝花市", "宜宾市", "绵阳市", "南充市", "泸州市"),
+    "吉林省": ("长春市", "吉林市", "白山市", "通化市", "延边朝鲜族自治州"),
+    "广东省": ("广州市", "深圳市", "韶关市", "佛山市", "湛江市", "梅州市"),
+    "湖南省": ("长沙市", "岳阳市", "衡阳市", "常德市", "郴州市", "怀化市"),
+    "山东省": ("济南市", "青岛市", "潍坊市", "临沂市", "烟台市", "济宁市"),
+    "河南省": ("郑州市", "洛阳市", "开封市", "南阳市", "信阳市", "周口市"),
+    "福建省": ("福州市", "厦门市", "泉州市", "漳州市", "龙岩市", "三明市"),
+    "湖北省": ("武汉市", "宜昌市", "襄阳市", "荆州市", "黄冈市", "十堰市"),
+    "安徽省": ("合肥市", "芜湖市", "安庆市", "阜阳市", "六安市", "滁州市"),
+    "河北省": ("石家庄市", "保定市", "邯郸市", "唐山市", "沧州市", "邢台市"),
+    "云南省": ("昆明市", "曲靖市", "大理白族自治州", "红河哈尼族彝族自治州", "玉溪市"),
+}
+_COUNTIES = ("城关区", "东区", "西区", "南湖区", "北湖区", "江北区", "江南区", "高新区", "经济开发区", "新城区",
+             "河东区", "河西区", "临川区", "安源区", "红旗区", "东县", "西县", "平安县", "长宁县", "永和县",
+             "清河县", "新丰县", "山阳县")
+_CITY_DEPARTMENTS = ("人民政府", "人民政府办公室", "商务局", "工业和信息化局", "财政局", "教育局", "自然资源和规划局",
+                     "生态环境局", "住房和城乡建设局", "交通运输局", "卫生健康委员会", "市场监督管理局", "公安局",
+                     "民政局", "人力资源和社会保障局", "农业农村局", "水利局", "应急管理局", "统计局", "医疗保障局",
+                     "司法局", "审计局", "税务局", "文化广电旅游局", "退役军人事务局")
+_PROVINCE_DEPARTMENTS = ("人民政府办公厅", "发展和改革委员会", "教育厅", "公安厅", "民政厅", "司法厅", "财政厅",
+                         "自然资源厅", "生态环境厅", "住房和城乡建设厅", "交通运输厅", "水利厅", "农业农村厅",
+                         "商务厅", "卫生健康委员会", "市场监督管理局", "统计局", "医疗保障局")
+_TOWN_SUFFIXES = ("镇人民政府", "乡人民政府", "街道办事处")
 
 # Outcome rows' share of handled applications (a typical year's mix).
 _OUTCOME_WEIGHTS = {
@@ -48,14 +86,19 @@ _OUTCOME_WEIGHTS = {
 # Share of applications by applicant type (natural persons dominate).
 _APPLICANT_WEIGHTS = [80, 8, 0.5, 1, 5, 2]
 
+#: Table 2 rows of the 2021 form whose in_force chains from year to year (the stock rule).
+_STOCK_ROWS = ("regulations", "normative_documents")
+#: The identities a synthetic report can break; each break breaks that identity only.
+BREAKABLE = ("identity_1_balance", "identity_2_outcomes", "identity_3_applicants", "identity_4_reviews")
 
 _TOWN_CHARS = "安宁东西南北中新城河湖山林田桥塘溪湾坪岭口庄营集店寨坝沟洲港峰源泉阳华兴隆丰泰和平福康"
 
 
 def _town(n: int) -> str:
-    """A township name unique to ``n`` (three characters from a pool, then 镇)."""
+    """A township name unique to ``n`` (three characters from a pool)."""
     k = len(_TOWN_CHARS)
-    return f"{_TOWN_CHARS[n % k]}{_TOWN_CHARS[(n // k) % k]}{_TOWN_CHARS[(n // (k * k)) % k]}镇"
+    name = f"{_TOWN_CHARS[n % k]}{_TOWN_CHARS[(n // k) % k]}{_TOWN_CHARS[(n // (k * k)) % k]}"
+    return name if n < k ** 3 else f"{name}{n // k ** 3}"
 
 
 @dataclass
@@ -101,8 +144,13 @@ def _cells(values: list[int | float | None]) -> list[Cell]:
 
 
 def make_report(rng: random.Random, agency: str, year: int, carried_over: list[int], source: str,
-                blank_zeros: bool) -> tuple[Report, list[int]]:
-    """A consistent report (every identity holds) and its carried-forward counts per applicant type."""
+                blank_zeros: bool, stock: dict[str, int] | None = None) -> tuple[Report, list[int]]:
+    """A consistent report (every identity holds) and its carried-forward counts per applicant type.
+
+    ``stock`` carries the documents in force (2021 form, regulations and normative documents)
+    from the agency's previous report and is updated in place: in_force(Y) = in_force(Y-1) +
+    issued(Y) - abolished(Y), as the stock rule checks.
+    """
     template = template_for_year(year)
     variant = "split" if template == "2021" and rng.random() > 0.15 else "single"
     rows = application_rows(variant)
@@ -132,8 +180,23 @@ def make_report(rng: random.Random, agency: str, year: int, carried_over: list[i
         parts = [_count(rng, 0.3) if rng.random() < 0.2 else 0 for _ in range(4)]
         reviews[proceeding] = _cells([show(v) for v in parts] + [show(sum(parts))])
     proactive: dict[str, dict[str, Cell]] = {}
+    stock = {} if stock is None else stock
     for prow in PROACTIVE_ROWS[template]:
         fields = {}
+        if prow.key in _STOCK_ROWS and template == "2021":
+            before = stock.get(prow.key)
+            if before is None or rng.random() < 0.03:  # first 2021 report, or a restated stock
+                before = _count(rng, 40)
+            issued = _count(rng, 3 if prow.key == "regulations" else 8)
+            abolished = min(before + issued, _count(rng, 2))
+            stock[prow.key] = in_force = before + issued - abolished
+            for f, value in (("issued", issued), ("abolished", abolished), ("in_force", in_force)):
+                shown = None if blank_zeros and value == 0 else value
+                fields[f] = Cell(shown, "" if shown is None else str(shown), "")
+            proactive[prow.key] = fields
+            continue
+        if prow.key in _STOCK_ROWS:
+            stock.pop(prow.key, None)  # the 2019 form prints no stock
         for f in prow.fields:
             if f in AMOUNT_FIELDS:
                 value: int | float | None = round(rng.lognormvariate(3, 2), 2) if rng.random() < 0.6 else 0
@@ -152,74 +215,282 @@ def make_report(rng: random.Random, agency: str, year: int, carried_over: list[i
     return report, forward
 
 
-def _break(rng: random.Random, report: Report) -> str:
-    """Print one number that breaks an identity; returns the rule broken."""
-    choice = rng.random()
-    if choice < 0.4:
-        row, rule = report.applications["total"], "identity_2_outcomes"
-        col = rng.randrange(6)
-    elif choice < 0.7:
-        row, rule = report.applications["new_received"], "identity_1_balance"
-        col = rng.randrange(6)
-    else:
-        row, rule = report.reviews[rng.choice(REVIEW_ROWS)], "identity_4_reviews"
-        col = 4
-    old = row[col].value or 0
-    new = old + rng.randint(1, 9)
+# --------------------------------------------------------------------------- broken reports
+
+
+def _bump(row: list[Cell], col: int, delta: int) -> None:
+    new = (row[col].value or 0) + delta
     row[col] = Cell(new, str(new), "")
+
+
+def _break(rng: random.Random, report: Report, rule: str | None = None) -> str:
+    """Change printed numbers so that exactly one identity breaks; returns the rule broken.
+
+    A single changed cell of table 3 would break a row and a column identity at once, so
+    each break changes a cell and the total that would otherwise also disagree:
+
+    * identity 1 (new + carried = handled + forward): one applicant's new count and the
+      row's total column go up by the same amount;
+    * identity 2 (handled = sum of outcomes): one outcome cell and its row's total go up;
+    * identity 3 (total column = sum of applicant columns): the total column of one
+      outcome row goes up and another's goes down by the same amount;
+    * identity 4 (table 4 total = its parts): a proceeding's printed total goes up.
+    """
+    rule = rule or rng.choices(BREAKABLE, weights=(3, 4, 1, 2))[0]
+    apps = report.applications
+    delta = rng.randint(1, 9)
+    total_col = len(APPLICANT_COLUMNS) - 1
+    outcomes = [k for k in apps if k not in NON_OUTCOME_ROWS]
+    if rule == "identity_3_applicants":
+        donors = [k for k in outcomes if (apps[k][total_col].value or 0) >= 1]
+        if not donors:
+            rule = "identity_4_reviews"
+        else:
+            donor = rng.choice(donors)
+            taker = rng.choice([k for k in outcomes if k != donor])
+            delta = min(delta, int(apps[donor][total_col].value))
+            _bump(apps[taker], total_col, delta)
+            _bump(apps[donor], total_col, -delta)
+            return rule
+    if rule == "identity_1_balance":
+        col = rng.randrange(total_col)
+        _bump(apps["new_received"], col, delta)
+        _bump(apps["new_received"], total_col, delta)
+    elif rule == "identity_2_outcomes":
+        row, col = rng.choice(outcomes), rng.randrange(total_col)
+        _bump(apps[row], col, delta)
+        _bump(apps[row], total_col, delta)
+    else:
+        _bump(report.reviews[rng.choice(REVIEW_ROWS)], len(REVIEW_COLUMNS) - 1, delta)
+        rule = "identity_4_reviews"
     return rule
 
 
+def broken_identities(record: dict[str, Any]) -> set[str]:
+    """Which of identities 1-4 a record (contract JSON) breaks, blanks read as 0.
+
+    An independent restatement of the rules of ``int_identity_terms``, for checking a
+    corpus without the warehouse.
+    """
+    apps = {k: [v or 0 for v in row] for k, row in record["applications"].items()}
+    reviews = {k: [v or 0 for v in row] for k, row in record["reviews"].items()}
+    out: set[str] = set()
+    outcomes = [k for k in apps if k not in NON_OUTCOME_ROWS]
+    for c in range(len(APPLICANT_COLUMNS)):
+        if apps["new_received"][c] + apps["carried_over"][c] != apps["total"][c] + apps["carried_forward"][c]:
+            out.add("identity_1_balance")
+        if apps["total"][c] != sum(apps[k][c] for k in outcomes):
+            out.add("identity_2_outcomes")
+    if any(row[-1] != sum(row[:-1]) for row in apps.values()):
+        out.add("identity_3_applicants")
+    if any(row[-1] != sum(row[:-1]) for row in reviews.values()):
+        out.add("identity_4_reviews")
+    return out
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _agency(rng: random.Random, number: int, used: set[str]) -> str:
+    """A plausible reporting body, unique in the corpus (one series per body keeps identity 5 chains apart)."""
+    province = rng.choice(tuple(_PLACES))
+    city = rng.choice(_PLACES[province])
+    u = rng.random()
+    if u < 0.06:
+        place, body = province, rng.choice(_PROVINCE_DEPARTMENTS)
+    elif u < 0.30:
+        place, body = f"{province}{city}", rng.choice(_CITY_DEPARTMENTS)
+    elif u < 0.85:
+        place, body = f"{city}{rng.choice(_COUNTIES)}", rng.choice(_CITY_DEPARTMENTS)
+    else:
+        place, body = f"{city}{rng.choice(_COUNTIES)}", ""
+    agency = f"{place}{body}" if body else f"{place}{_town(number)}{rng.choice(_TOWN_SUFFIXES)}"
+    while agency in used:  # a body seen before: one of the place's townships instead
+        agency = f"{place}{_town(number)}{rng.choice(_TOWN_SUFFIXES)}"
+        number += 7919
+    used.add(agency)
+    return agency
+
+
+def _broken_flags(rng: random.Random, share: float) -> Iterator[bool]:
+    """An endless run of flags, ``share`` of them set: exactly one in each window of 1/share
+    reports, at a random place in it (so every prefix of n reports holds n * share of them,
+    give or take one, and the broken reports do not follow the cycle of layouts)."""
+    if share <= 0:
+        while True:
+            yield False
+    j, i = 0, 0
+    while True:
+        target = int((j + rng.random()) / share)
+        while i < target:
+            yield False
+            i += 1
+        yield True
+        i += 1
+        j += 1
+        if share >= 1:
+            continue
+        j = max(j, int(i * share))  # a window never holds two
+
+
 def generate(n: int, seed: int = 0, break_share: float = 0.0) -> Iterator[Synthetic]:
-    """``n`` reports of agencies reporting over consecutive years; ``break_share`` of them broken."""
+    """``n`` reports of agencies reporting over consecutive years; ``break_share`` of them broken.
+
+    Deterministic in ``seed``: the first ``k`` reports of ``generate(n)`` are those of
+    ``generate(k)``, so a corpus can grow by generating more and writing only the new ones.
+    """
+    if not 0.0 <= break_share <= 1.0:
+        raise ValueError(f"break_share must be between 0 and 1, not {break_share}")
     rng = random.Random(seed)
+    breaks = random.Random(f"break-{seed}")
+    flags = _broken_flags(random.Random(f"flags-{seed}"), break_share)
     produced = 0
     agency_no = 0
     used: set[str] = set()
     while produced < n:
         agency_no += 1
-        place = f"{rng.choice(_PROVINCES)}{rng.choice(_CITIES)}{rng.choice(_COUNTIES)}"
-        department = rng.choice(_DEPARTMENTS) if rng.random() < 0.8 else ""
-        agency = f"{place}{department}"
-        if agency in used:  # one series per body: identity 5 chains stay within one agency
-            agency = f"{place}{_town(agency_no)}{department or '街道办事处'}"
-        used.add(agency)
+        agency = _agency(rng, agency_no, used)
         start = rng.randint(2019, 2023)
         carried = [0] * 6
+        stock: dict[str, int] = {}
         blank_zeros = rng.random() < 0.15
         for year in range(start, min(start + rng.randint(1, 4), 2025)):
             if produced >= n:
                 break
-            report, carried = make_report(rng, agency, year, carried, f"{produced:06d}", blank_zeros)
-            broken = _break(rng, report) if rng.random() < break_share else None
+            report, carried = make_report(rng, agency, year, carried, f"{produced:07d}", blank_zeros, stock)
+            broken = _break(breaks, report) if next(flags) else None
             produced += 1
             yield Synthetic(report, broken)
 
 
-def write_corpus(out: Path, n: int, seed: int = 0, break_share: float = 0.0,
-                 layouts: tuple[str, ...] | None = None) -> Path:
-    """Render ``n`` synthetic reports into ``out`` with a golden record each and a manifest.
+# --------------------------------------------------------------------------- files
 
-    Layout i of the corpus cycles through ``layouts`` (default: every layout of
-    :mod:`ingestion.render`).  Returns the manifest path (one JSON line per file:
-    file, layout, golden, broken).
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    index: int
+    report: Report
+    broken: str | None
+    layout: str  # a layout of ingestion.render, or "docx" / "pdf"
+    encoding: str | None
+    seed: int
+
+
+#: Report layouts that are not text: rendered by ingestion/render_office.py.
+OFFICE_LAYOUTS = {"docx": ".docx", "pdf": ".pdf"}
+_DIVISION = re.compile(r"(\d{6})(?=[-/_.]|$)")
+
+
+def _render(job: _Job) -> tuple[str, bytes, Report]:
+    """The file name, bytes and golden record of one report file."""
+    from . import render as r
+
+    rep = job.report
+    if job.layout in OFFICE_LAYOUTS:
+        from .render_office import report_to_docx, report_to_pdf
+
+        day = random.Random(job.seed).randint(5, 28)
+        rep.published = f"{rep.year + 1}-0{1 + job.seed % 3}-{day:02d}"
+        name = f"{rep.source}_{job.layout}{OFFICE_LAYOUTS[job.layout]}"
+        data = report_to_docx(rep) if job.layout == "docx" else report_to_pdf(rep)
+    else:
+        name = r.file_name(f"{rep.source}_{job.layout}", job.layout)
+        text = r.render_text(rep, job.layout, seed=job.seed, encoding=job.encoding or "utf-8")
+        data = text.encode(job.encoding or "utf-8")
+        # the page's metadata as the renderer printed it (the same style and prose as render_text)
+        doc = r._doc(rep, r._make_style(job.seed, job.layout))
+        if doc.published in text:
+            rep.published = doc.published
+        if doc.index_no in text:
+            rep.index_number = doc.index_no
+            m = _DIVISION.match(doc.index_no)
+            rep.division_code = m.group(1) if m else None
+    rep.source = name
+    return name, data, rep
+
+
+def _write_chunk(args: tuple[Path, list[_Job]]) -> list[tuple[str, str]]:
+    """Render and write one chunk of files; their manifest and golden lines."""
+    reports_dir, jobs = args
+    out = []
+    for job in jobs:
+        name, data, rep = _render(job)
+        rel = f"{job.index // 1000:04d}/{name}"  # 1,000 files a folder; sorted paths = manifest order
+        target = reports_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        fmt = "html" if job.layout == "html" else job.layout if job.layout in OFFICE_LAYOUTS else "text"
+        manifest = {"file": f"reports/{rel}", "name": name, "layout": job.layout, "encoding": job.encoding,
+                    "format": fmt, "broken": job.broken, "seed": job.seed}
+        out.append((json.dumps(manifest, ensure_ascii=False), json.dumps(rep.to_json(), ensure_ascii=False)))
+    return out
+
+
+def write_corpus(out: Path, n: int, seed: int = 0, break_share: float = 0.0,
+                 layouts: Sequence[str] | None = None, *, start: int = 0, docx_share: float = 0.0,
+                 pdf_share: float = 0.0, workers: int = 1, chunk: int = 200) -> Path:
+    """Render synthetic reports ``start`` .. ``n - 1`` into ``out`` (see the module docstring).
+
+    Report i is rendered in layout ``layouts[i % len(layouts)]`` (default: every text layout
+    of :mod:`ingestion.render`) and encoding ``ENCODINGS[i % 3]``; a share ``docx_share`` /
+    ``pdf_share`` of reports is written as Word / PDF files instead (PDFs parse slowly,
+    about 0.3 s each).  With ``start > 0`` the manifest and golden lines are appended: the
+    first ``start`` reports are generated (cheap) but not written, so a corpus grows by
+    the reports a larger run adds.  ``workers`` processes render.  Returns the manifest.
     """
-    from .render import LAYOUTS, render
+    from .render import ENCODINGS, LAYOUTS
 
     layouts = tuple(layouts or LAYOUTS)
+    unknown = [x for x in layouts if x not in LAYOUTS and x not in OFFICE_LAYOUTS]
+    if unknown:
+        raise ValueError(f"unknown layouts {unknown}; expected some of {', '.join(LAYOUTS + tuple(OFFICE_LAYOUTS))}")
+    if docx_share + pdf_share > 1:
+        raise ValueError("docx_share + pdf_share must not exceed 1")
     out.mkdir(parents=True, exist_ok=True)
-    golden_dir = out / "golden"
-    golden_dir.mkdir(exist_ok=True)
-    manifest = out / "manifest.jsonl"
-    ext = {"html": "html", "markdown": "md"}
-    with manifest.open("w", encoding="utf-8") as mf:
+    reports_dir = out / "reports"
+    reports_dir.mkdir(exist_ok=True)
+    office = random.Random(f"office-{seed}")
+
+    def jobs() -> Iterator[list[_Job]]:
+        batch: list[_Job] = []
         for i, item in enumerate(generate(n, seed, break_share)):
+            u = office.random()  # drawn for every report, so the choice of report i never depends on start
+            if i < start:
+                continue
             layout = layouts[i % len(layouts)]
-            name = f"{item.report.source}_{layout}.{ext.get(layout.split('-')[0], 'txt')}"
-            item.report.source = name
-            (out / name).write_bytes(render(item.report, layout, seed=seed + i))
-            golden = item.report.to_json()
-            (golden_dir / f"{name}.json").write_text(json.dumps(golden, ensure_ascii=False), encoding="utf-8")
-            mf.write(json.dumps({"file": name, "layout": layout, "golden": f"golden/{name}.json",
-                                 "broken": item.broken}, ensure_ascii=False) + "\n")
+            if u < docx_share:
+                layout = "docx"
+            elif u < docx_share + pdf_share:
+                layout = "pdf"
+            encoding = None if layout in OFFICE_LAYOUTS else ENCODINGS[i % len(ENCODINGS)]
+            batch.append(_Job(i, item.report, item.broken, layout, encoding, seed * 1_000_003 + i))
+            if len(batch) >= chunk:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    manifest, golden = out / "manifest.jsonl", out / "golden.jsonl"
+    mode = "a" if start > 0 else "w"
+    with manifest.open(mode, encoding="utf-8") as mf, golden.open(mode, encoding="utf-8") as gf:
+        for lines in ordered_map(_write_chunk, ((reports_dir, c) for c in jobs()), workers):
+            for m, g in lines:
+                mf.write(m + "\n")
+                gf.write(g + "\n")
     return manifest
+
+
+def read_corpus(out: Path) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(manifest entry, golden record) of every file of a corpus written by :func:`write_corpus`."""
+    with (out / "manifest.jsonl").open(encoding="utf-8") as mf, (out / "golden.jsonl").open(encoding="utf-8") as gf:
+        for m, g in zip(mf, gf):
+            yield json.loads(m), json.loads(g)
+
+
+def default_workers() -> int:
+    """Processes that render by default: every core."""
+    return cpu_count()
+
+
+__all__ = ["BREAKABLE", "Synthetic", "broken_identities", "default_workers", "generate", "make_report",
+           "read_corpus", "write_corpus"]

@@ -46,6 +46,44 @@ def parse(
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def synth(
+    reports: int = typer.Option(..., "--reports", "-n", min=1, help="How many report files to write."),
+    out: Path = typer.Option(..., "--out", "-o", file_okay=False, help="Corpus folder (reports/, manifest, goldens)."),
+    seed: int = typer.Option(0, "--seed", help="Same seed, same corpus."),
+    break_share: float = typer.Option(0.0, "--break-share", min=0.0, max=1.0,
+                                      help="Share of reports printed with numbers that break one identity."),
+    layouts: Optional[str] = typer.Option(None, "--layouts", help="Comma-separated layouts [default: every text layout]."),
+    docx_share: float = typer.Option(0.0, "--docx-share", min=0.0, max=1.0, help="Share written as Word files."),
+    pdf_share: float = typer.Option(0.0, "--pdf-share", min=0.0, max=1.0,
+                                    help="Share written as PDF files (slow to parse: ~0.3 s each)."),
+    start: int = typer.Option(0, "--start", min=0, help="Write only reports START.. of the N (grow a corpus: "
+                              "same seed, larger N, START = the old N)."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Processes rendering [default: every core]."),
+) -> None:
+    """Write a synthetic corpus: realistic reports in every layout, with a golden record per file.
+
+    OUT/reports/ is the inbox (`ogi run --inbox OUT/reports`); OUT/manifest.jsonl names each
+    file's layout, encoding and the identity it breaks (if any); OUT/golden.jsonl holds, line
+    for line, the record `ogi parse` prints for that file.
+    """
+    import time
+
+    from ingestion.synth import default_workers, write_corpus
+
+    if start >= reports:
+        raise typer.BadParameter(f"--start {start} must be below --reports {reports}")
+    started = time.monotonic()
+    chosen = tuple(x.strip() for x in layouts.split(",") if x.strip()) if layouts else None
+    try:
+        manifest = write_corpus(out, reports, seed=seed, break_share=break_share, layouts=chosen, start=start,
+                                docx_share=docx_share, pdf_share=pdf_share, workers=workers or default_workers())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    typer.echo(f"{reports - start} reports written in {time.monotonic() - started:.1f} s: inbox {out / 'reports'}, "
+               f"manifest {manifest}, goldens {out / 'golden.jsonl'}")
+
+
 HOME_HELP = "Warehouse home: raw copies, Parquet, the DuckDB warehouse, Dagster's runs. [default: ./ogi_home]"
 INBOX_HELP = "Folder of reports to ingest. [default: the bundled sample reports]"
 

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
-import pyarrow.parquet as pq
 import pytest
 
 from ingestion import store
@@ -165,11 +164,14 @@ def test_first_run_materializes_everything(warehouse: Warehouse) -> None:
     assert first.success, first.failures
     assert first.metadata("raw_reports")["files_seen"] == len(list(paths.SAMPLES_DIR.iterdir())) + len(BAD_FILES)
     assert first.metadata("raw/reports")["parsed"] == len(list(paths.SAMPLES_DIR.iterdir()))
-    assert first.checks.get("failed", 0) == 0 and first.checks["passed"] > 0
+    # every data test passes; the one failed check is the quality gate's report-level rule
+    # finding hzq2023's identity-4 break (a warning-level check: the report is quarantined)
+    assert first.failed_checks == ["quality/quality_issues:identity_4_reviews"] and first.checks["passed"] > 0
     p = warehouse.paths
     assert p.warehouse.exists() and (p.parquet_dir / "quality_issues.parquet").exists()
-    for name in store.PARSED_TABLES:
-        assert pq.read_metadata(p.table(name)).num_rows == first.metadata(f"raw/{name}")["dagster/row_count"]
+    assert store.table_rows(p.parquet_dir) == {
+        name: first.metadata(f"raw/{name}")["dagster/row_count"] for name in store.PARSED_TABLES
+    }
 
 
 @pytest.mark.parametrize("golden", GOLDEN, ids=lambda g: g.stem)
@@ -200,7 +202,7 @@ def test_marts_match_golden_records(warehouse: Warehouse, golden: Path) -> None:
 
 def test_bad_files_are_kept_and_reported(warehouse: Warehouse) -> None:
     p = warehouse.paths
-    errors = {r["source_file"]: r for r in pq.read_table(p.table("parse_errors")).to_pylist()}
+    errors = {r["source_file"]: r for r in store.read_parsed(p.parquet_dir, "parse_errors").to_pylist()}
     assert set(errors) == set(BAD_FILES)
     for name, data in BAD_FILES.items():
         with pytest.raises(ParseError) as expected:
@@ -216,14 +218,16 @@ def test_bad_files_are_kept_and_reported(warehouse: Warehouse) -> None:
 
 def test_second_run_without_new_files_changes_nothing(warehouse: Warehouse) -> None:
     p = warehouse.paths
-    tables = {name: (p.table(name).stat().st_mtime_ns, sha256(p.table(name))) for name in store.PARSED_TABLES}
+    parts = [f for name in store.PARSED_TABLES for f in store.table_files(p.parquet_dir, name)]
+    tables = {f.name: (f.stat().st_mtime_ns, sha256(f)) for f in parts}
     marts = marts_snapshot(p.warehouse)
 
     again = warehouse.run()
     assert again.success, again.failures
     assert (again.metadata("raw_reports")["new_files"], again.metadata("raw/reports")["parsed"]) == (0, 0)
     assert again.metadata("raw/reports")["rewritten"] is False
-    assert {name: (p.table(name).stat().st_mtime_ns, sha256(p.table(name))) for name in store.PARSED_TABLES} == tables
+    parts = [f for name in store.PARSED_TABLES for f in store.table_files(p.parquet_dir, name)]
+    assert {f.name: (f.stat().st_mtime_ns, sha256(f)) for f in parts} == tables
     assert marts_snapshot(p.warehouse) == marts
 
 

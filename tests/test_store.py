@@ -38,9 +38,9 @@ def parse_all(home: dict[str, Path], parse=parse_file, version: str = PARSER_VER
 
 
 def file_state(folder: Path) -> dict[str, tuple[int, str]]:
-    """table -> (mtime_ns, sha256) of the parsed tables: equal when nothing was rewritten."""
-    files = {name: folder / f"{name}.parquet" for name in store.PARSED_TABLES}
-    return {name: (f.stat().st_mtime_ns, hashlib.sha256(f.read_bytes()).hexdigest()) for name, f in files.items()}
+    """file -> (mtime_ns, sha256) of every part of the parsed tables: equal when nothing was rewritten."""
+    files = [f for name in store.PARSED_TABLES for f in store.table_files(folder, name)]
+    return {f.name: (f.stat().st_mtime_ns, hashlib.sha256(f.read_bytes()).hexdigest()) for f in files}
 
 
 def test_sample_reports_are_the_fixtures() -> None:
@@ -117,9 +117,9 @@ def test_parse_is_incremental_and_tables_stay_identical(home) -> None:
     with pytest.raises(ParseError) as bad:
         parse_file(home["inbox"] / "empty.txt")
     assert first.failed[0][2] == bad.value.reason
-    reports = pq.read_table(home["parquet"] / "reports.parquet")
+    reports = store.read_parsed(home["parquet"], "reports")
     assert sorted(reports.column("source_file").to_pylist()) == sorted(s.name for s in SEEDS[:3])
-    assert first.rows["cells"] == pq.read_metadata(home["parquet"] / "cells.parquet").num_rows > 0
+    assert first.rows["cells"] == store.read_parsed(home["parquet"], "cells").num_rows > 0
     state = file_state(home["parquet"])
 
     inventory(home)
@@ -134,6 +134,8 @@ def test_parse_is_incremental_and_tables_stay_identical(home) -> None:
     assert (third.parsed, third.failed) == (1, [])
     assert third.rows["reports"] == first.rows["reports"] + 1
     assert third.rows["parse_errors"] == 1
+    changed = {name for name, state_ in file_state(home["parquet"]).items() if state.get(name) != state_}
+    assert changed == {store.part_name(n, 2) for n in store.PARSED_TABLES}  # a new part; the old ones untouched
 
 
 def test_new_parser_version_replaces_old_rows(home) -> None:
@@ -153,11 +155,11 @@ def test_new_parser_version_replaces_old_rows(home) -> None:
 
     new = parse_all(home, version="1")
     assert (new.parsed, new.failed) == (2, [])
-    reports = pq.read_table(home["parquet"] / "reports.parquet").to_pylist()
+    reports = store.read_parsed(home["parquet"], "reports").to_pylist()
     assert sorted(r["report_id"] for r in reports) == sorted({r["report_id"] for r in reports})
     assert {r["parser_version"] for r in reports} == {"1"}
-    assert pq.read_metadata(home["parquet"] / "parse_errors.parquet").num_rows == 0
-    cells = pq.read_table(home["parquet"] / "cells.parquet", columns=["report_id"]).column("report_id").to_pylist()
+    assert store.read_parsed(home["parquet"], "parse_errors").num_rows == 0
+    cells = store.read_parsed(home["parquet"], "cells", columns=["report_id"]).column("report_id").to_pylist()
     expected = sum(len(list(parse_file(s).iter_cells())) for s in SEEDS[:2])
     assert len(cells) == expected  # no cell of the old parse left behind
 
@@ -184,7 +186,8 @@ def test_tables_are_written_in_batches(home) -> None:
         pending, raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse_file,
         parser_version=PARSER_VERSION, batch_rows=300,
     )
-    cells = pq.ParquetFile(home["parquet"] / "cells.parquet")
+    [part] = store.table_files(home["parquet"], "cells")
+    cells = pq.ParquetFile(part)
     assert cells.metadata.num_row_groups > 1
     assert cells.metadata.num_rows == run.rows["cells"] == sum(len(list(parse_file(s).iter_cells())) for s in SEEDS)
     assert cells.schema_arrow == SCHEMAS["cells"]
@@ -195,7 +198,7 @@ def test_empty_inbox_still_writes_empty_tables(home) -> None:
     run = parse_all(home)
     assert run.rows == {"reports": 0, "cells": 0, "parse_errors": 0}
     for name, schema in SCHEMAS.items():
-        assert pq.read_schema(home["parquet"] / f"{name}.parquet") == schema
+        assert [pq.read_schema(f) for f in store.table_files(home["parquet"], name)] == [schema]
 
 
 def test_write_table_atomic_replaces_whole_files(tmp_path: Path) -> None:

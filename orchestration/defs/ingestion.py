@@ -4,6 +4,7 @@ The work itself is in ``ingestion/store.py`` (pure functions); these assets only
 call it and describe what happened.
 """
 
+import time
 from collections import Counter
 
 import dagster as dg
@@ -18,21 +19,44 @@ PARSED_KEYS = {name: dg.AssetKey(["raw", name]) for name in store.PARSED_TABLES}
 LISTED_FAILURES = 100
 
 
-@dg.asset(
+RAW_REPORTS = dg.AssetKey("raw_reports")
+#: The key dbt's source ``raw.inventory`` maps to: the same file, made by the same step.
+INVENTORY = dg.AssetKey(["raw", "inventory"])
+
+
+@dg.multi_asset(
+    name="raw_reports",
     group_name="ingestion",
-    kinds={"python", "parquet"},
-    description=(
-        "Inventory of the inbox (path, size, sha256, detected format) in HOME/parquet/inventory.parquet. "
-        "Every new file is copied, content-addressed, to HOME/raw/ so that nothing dropped in is lost."
-    ),
+    specs=[
+        dg.AssetSpec(
+            RAW_REPORTS,
+            kinds={"python", "parquet"},
+            description=(
+                "The inbox taken in: every new file copied, content-addressed, to HOME/raw/ so that nothing "
+                "dropped in is lost, and listed in the inventory."
+            ),
+        ),
+        dg.AssetSpec(
+            INVENTORY,
+            kinds={"python", "parquet"},
+            description=(
+                "HOME/parquet/inventory.parquet: every file seen (path, size, sha256, detected format, raw copy, "
+                "first and last seen); dbt's source raw.inventory."
+            ),
+        ),
+    ],
 )
-def raw_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def raw_reports(context: dg.AssetExecutionContext):
     p = paths.current().make_dirs()
+    started = time.monotonic()
     inv = store.take_inventory(p.inbox, p.raw_dir, p.inventory, sniff_format)
+    seconds = time.monotonic() - started
     context.log.info(
-        f"{p.inbox}: {len(inv.entries)} files, {inv.new_files} new; {inv.hashed} hashed, {inv.stored} raw copies written"
+        f"{p.inbox}: {len(inv.entries)} files, {inv.new_files} new; {inv.hashed} hashed, "
+        f"{inv.stored} raw copies written ({seconds:.1f} s)"
     )
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
+        asset_key=RAW_REPORTS,
         metadata={
             "inbox": dg.MetadataValue.path(str(p.inbox)),
             "files_seen": len(inv.entries),
@@ -42,7 +66,12 @@ def raw_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "inventory_rows": inv.total_rows,
             "formats": dict(Counter(r["format"] for r in inv.entries)),
             "raw_dir": dg.MetadataValue.path(str(p.raw_dir)),
-        }
+            "seconds": round(seconds, 3),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=INVENTORY,
+        metadata={"dagster/row_count": inv.total_rows, "path": dg.MetadataValue.path(str(p.inventory))},
     )
 
 
@@ -52,9 +81,9 @@ def raw_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     specs=[
         dg.AssetSpec(
             key,
-            deps=[raw_reports],
+            deps=[RAW_REPORTS],
             kinds={"python", "parquet"},
-            description=f"HOME/parquet/{name}.parquet (schema in ingestion/schema.py).",
+            description=f"HOME/parquet/{name}-<part>.parquet, one part per slice of a run (schema in ingestion/schema.py).",
         )
         for name, key in PARSED_KEYS.items()
     ],
@@ -65,9 +94,11 @@ def parsed_reports(context: dg.AssetExecutionContext):
     pending = store.plan_parse(p.inventory, p.raw_dir, store.parsed_versions(p.parquet_dir), PARSER_VERSION)
     context.log.info(f"{len(pending)} reports to parse with parser {PARSER_VERSION}")
 
-    def progress(i: int, total: int, item: store.PendingReport) -> None:
-        if i % 500 == 0:
-            context.log.info(f"parsing {i + 1}/{total}: {item.name}")
+    started = time.monotonic()
+
+    def progress(done: int, total: int, last: store.PendingReport) -> None:
+        rate = done / max(time.monotonic() - started, 1e-9)
+        context.log.info(f"parsed {done}/{total} ({rate:.0f} reports/s), last {last.name}")
 
     run = store.parse_pending(
         pending,
@@ -77,12 +108,28 @@ def parsed_reports(context: dg.AssetExecutionContext):
         parser_version=PARSER_VERSION,
         progress=progress,
     )
-    for source, report_id, reason in run.failed:
+    seconds = time.monotonic() - started
+    for source, report_id, reason in run.failed[:LISTED_FAILURES]:
         context.log.warning(f"cannot parse {source} ({report_id[:12]}): {reason}")
-    common = {"parser_version": PARSER_VERSION, "parsed": run.parsed, "failed": len(run.failed), "rewritten": run.changed}
+    if len(run.failed) > LISTED_FAILURES:
+        context.log.warning(f"... and {len(run.failed) - LISTED_FAILURES} more files that cannot be parsed")
+    common = {
+        "parser_version": PARSER_VERSION,
+        "parsed": run.parsed,
+        "failed": len(run.failed),
+        "rewritten": run.changed,
+        "parse_workers": run.workers,
+        "parts_added": run.parts,
+        "parse_seconds": round(seconds, 3),
+        "reports_per_second": round((run.parsed + len(run.failed)) / seconds, 1) if pending else 0.0,
+    }
     failures = [{"source_file": s, "report_id": r, "error": e} for s, r, e in run.failed[:LISTED_FAILURES]]
     for name, key in PARSED_KEYS.items():
-        metadata = {**common, "dagster/row_count": run.rows[name], "path": dg.MetadataValue.path(str(p.table(name)))}
+        metadata = {
+            **common,
+            "dagster/row_count": run.rows[name],
+            "path": dg.MetadataValue.path(store.table_glob(p.parquet_dir, name)),
+        }
         if name == "parse_errors":
             metadata["failed_files"] = dg.MetadataValue.json(failures)
         yield dg.MaterializeResult(asset_key=key, metadata=metadata)

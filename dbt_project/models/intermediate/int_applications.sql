@@ -1,7 +1,9 @@
-{{ config(materialized='table') }}
+{{ config(**ogi_incremental('current_reports')) }}
+-- depends_on: {{ ref('int_current_reports') }}
 -- Table 3 pivoted to report x applicant_type (one pass of conditional aggregation over the
 -- long cells; no join per row key). The four application rows keep NULL for blank.
 -- outcome_rows_sum reads blank as 0: it is the right-hand side of identity 2.
+-- Incremental (macros/ogi_incremental.sql): a build recomputes only the reports that changed.
 {%- set non_outcome = ogi_in_list(ogi_non_outcome_rows()) %}
 select
     report_id,
@@ -17,4 +19,5 @@ select
                                                                                as split_other_rows_present
 from {{ ref('int_current_cells') }}
 where table_name = 'applications'
+  and {{ ogi_in_scope('report_id') }}
 group by report_id, col_key

@@ -1,0 +1,166 @@
+"""Parallel parsing (ingestion/store.py, ingestion/workers.py): the same tables as a serial run.
+
+A synthetic inbox is parsed in this process and by a pool of worker processes, in
+several slices (parts); the Parquet tables hold the same rows. Also: the columnar
+cell rows match ingestion/schema.py, a worker that dies costs one file, and a commit
+cut short is finished by the next run.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from ingestion import PARSER_VERSION, store
+from ingestion.parse import parse_file, sniff_format
+from ingestion.schema import SCHEMAS, cell_rows
+from ingestion.synth import write_corpus
+
+NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+BAD = {"empty.txt": b"", "junk.bin": bytes(range(256)) * 8}
+
+
+@pytest.fixture(scope="module")
+def inbox(tmp_path_factory) -> Path:
+    corpus = tmp_path_factory.mktemp("corpus")
+    write_corpus(corpus, 36, seed=11, break_share=0.1)
+    for name, data in BAD.items():
+        (corpus / "reports" / name).write_bytes(data)
+    return corpus / "reports"
+
+
+def home_with_inventory(root: Path, inbox: Path) -> dict[str, Path]:
+    home = {"raw": root / "raw", "parquet": root / "parquet"}
+    store.take_inventory(inbox, home["raw"], home["parquet"] / "inventory.parquet", sniff_format)
+    return home
+
+
+def parse(home: dict[str, Path], *, workers: int, slice_reports: int | None, parse_fn=parse_file,
+          version: str = PARSER_VERSION) -> store.ParseRun:
+    pending = store.plan_parse(home["parquet"] / "inventory.parquet", home["raw"],
+                               store.parsed_versions(home["parquet"]), version)
+    return store.parse_pending(pending, raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse_fn,
+                               parser_version=version, now=NOW, workers=workers, slice_reports=slice_reports,
+                               batch_rows=500)
+
+
+def rows(parquet_dir: Path) -> dict[str, list[tuple]]:
+    """Every row of every parsed table, sorted."""
+    return {name: sorted(tuple(r.values()) for r in store.read_parsed(parquet_dir, name).to_pylist())
+            for name in store.PARSED_TABLES}
+
+
+def test_parallel_parse_gives_the_serial_tables(inbox: Path, tmp_path: Path) -> None:
+    serial = home_with_inventory(tmp_path / "serial", inbox)
+    one_part = home_with_inventory(tmp_path / "one_part", inbox)
+    parallel = home_with_inventory(tmp_path / "parallel", inbox)
+    s = parse(serial, workers=1, slice_reports=7)
+    o = parse(one_part, workers=2, slice_reports=None)  # a single slice: parsed in this process
+    p = parse(parallel, workers=2, slice_reports=7)
+    assert (s.workers, o.workers, p.workers) == (1, 1, 2)
+    assert s.parts == p.parts == 6 and o.parts == 1
+    assert (p.parsed, len(p.failed)) == (36, 2)
+    assert sorted(p.failed) == sorted(s.failed)
+    assert p.rows == s.rows == o.rows
+    expected = rows(serial["parquet"])
+    assert rows(parallel["parquet"]) == expected
+    assert rows(one_part["parquet"]) == expected
+    assert len(expected["reports"]) == 36 and len(expected["parse_errors"]) == 2
+    # the same slices make the same parts, byte for byte, whoever parsed them
+    for name in store.PARSED_TABLES:
+        a = store.table_files(serial["parquet"], name)
+        b = store.table_files(parallel["parquet"], name)
+        assert [f.name for f in a] == [f.name for f in b]
+        assert [f.read_bytes() for f in a] == [f.read_bytes() for f in b]
+
+
+def test_env_sets_the_workers(monkeypatch) -> None:
+    from ingestion.workers import WORKERS_ENV, parse_workers
+
+    monkeypatch.setenv(WORKERS_ENV, "1")
+    assert parse_workers() == 1
+    monkeypatch.setenv(WORKERS_ENV, "3")
+    assert parse_workers() == 3 and parse_workers(2) == 2
+    monkeypatch.delenv(WORKERS_ENV)
+    assert parse_workers() == len(os.sched_getaffinity(0))
+
+
+def test_cell_columns_are_the_schema_cell_rows(inbox: Path) -> None:
+    for path in sorted(inbox.rglob("*.txt"))[:5]:
+        report = parse_file(path)
+        columns = store.cell_columns(report, report_id="r")
+        assert pa.Table.from_pydict(columns, schema=SCHEMAS["cells"]).to_pylist() == cell_rows(report, report_id="r")
+
+
+def test_reparsing_some_reports_replaces_only_their_rows(inbox: Path, tmp_path: Path) -> None:
+    home = home_with_inventory(tmp_path, inbox)
+    parse(home, workers=2, slice_reports=7)
+    before = rows(home["parquet"])
+    pending = store.plan_parse(home["parquet"] / "inventory.parquet", home["raw"], {}, "2")
+    some = pending[5:12]  # spans two old parts, neither completely
+    run = store.parse_pending(some, raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse_file,
+                              parser_version="2", now=NOW, workers=1)
+    assert run.parsed + len(run.failed) == 7
+    after = store.read_parsed(home["parquet"], "reports").to_pylist()
+    ids = [r["report_id"] for r in after]
+    assert len(ids) == len(set(ids)) == 36
+    assert sorted(r["report_id"] for r in after if r["parser_version"] == "2") == sorted(p.report_id for p in some)
+    cells = store.read_parsed(home["parquet"], "cells", columns=["report_id"]).column("report_id").to_pylist()
+    assert len(cells) == len(before["cells"])  # the old cells of the re-parsed reports are gone
+    assert store.table_rows(home["parquet"]) == {k: len(v) for k, v in before.items()}
+
+
+def die_on_junk(path: Path):
+    """A parser that kills its process on one file (a segfault, the OOM killer)."""
+    if path.read_bytes() == BAD["junk.bin"]:
+        os._exit(3)
+    return parse_file(path)
+
+
+def test_a_worker_that_dies_costs_one_file(inbox: Path, tmp_path: Path) -> None:
+    home = home_with_inventory(tmp_path, inbox)
+    run = parse(home, workers=2, slice_reports=7, parse_fn=die_on_junk)
+    assert run.workers == 2 and run.parsed == 36
+    reasons = {name: reason for name, _, reason in run.failed}
+    assert reasons["junk.bin"] == store.WORKER_DIED
+    assert "empty" in reasons["empty.txt"]
+    assert len(store.read_parsed(home["parquet"], "reports")) == 36
+    assert not list(home["parquet"].glob(".*.tmp"))
+
+
+def test_a_commit_cut_short_is_finished_by_the_next_run(inbox: Path, tmp_path: Path, monkeypatch) -> None:
+    home = home_with_inventory(tmp_path, inbox)
+    real_apply = store._apply
+
+    def crash(parquet_dir: Path, plan: dict) -> None:  # power cut right after the commit point
+        os.replace(parquet_dir / plan["rename"][0][0], parquet_dir / plan["rename"][0][1])
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "_apply", crash)
+    with pytest.raises(KeyboardInterrupt):
+        parse(home, workers=1, slice_reports=7)
+    assert (home["parquet"] / store.JOURNAL).exists()
+    monkeypatch.setattr(store, "_apply", real_apply)
+    assert len(store.parsed_versions(home["parquet"])) == 38  # reading recovers the commit first
+    assert not (home["parquet"] / store.JOURNAL).exists()
+    assert store.table_rows(home["parquet"])["reports"] == 36
+    again = parse(home, workers=1, slice_reports=7)
+    assert (again.parsed, again.changed) == (0, False)
+
+
+def test_unfinished_run_leaves_no_trace(inbox: Path, tmp_path: Path) -> None:
+    home = home_with_inventory(tmp_path, inbox)
+    parse(home, workers=1, slice_reports=None)
+    state = {f.name: f.read_bytes() for f in home["parquet"].iterdir()}
+
+    def boom(path: Path):
+        raise RuntimeError("parser bug")
+
+    with pytest.raises(RuntimeError):
+        store.parse_pending(store.plan_parse(home["parquet"] / "inventory.parquet", home["raw"], {}, "9"),
+                            raw_dir=home["raw"], parquet_dir=home["parquet"], parse=boom, parser_version="9",
+                            workers=1, slice_reports=7)
+    assert {f.name: f.read_bytes() for f in home["parquet"].iterdir()} == state
