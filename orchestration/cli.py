@@ -6,6 +6,7 @@ never loads Dagster or dbt.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -179,8 +180,26 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
         for name, rows in counts.items():
             table.add_row(name, f"{rows:,}")
         console.print(table)
+    gate = outcome.metadata("quality/quality_issues")
+    quality_failed = [c for c in outcome.failed_checks if c.startswith("quality/")]
     if outcome.checks:
-        console.print(f"Data tests: {outcome.checks.get('passed', 0)} passed, {outcome.checks.get('failed', 0)} failed")
+        data_failed = outcome.checks.get("failed", 0) - len(quality_failed)
+        console.print(f"Data tests: {outcome.checks.get('passed', 0)} passed, {data_failed} failed")
+    if gate:
+        verdict = "[green]passed[/]" if gate.get("gate_passed") else "[red bold]FAILED[/]"
+        rules = ", ".join(c.split(":", 1)[1] for c in quality_failed if not c.endswith(":quality_gate"))
+        console.print(
+            f"Quality gate {verdict}: {gate.get('dagster/row_count', 0)} issues ({gate.get('new_issues', 0)} new), "
+            f"{gate.get('quarantined_reports', 0)} reports quarantined{' by ' + rules if rules else ''} "
+            f"· see marts.quality_issues"
+        )
+        for reason in gate.get("gate_failures") or []:
+            console.print(f"  [red]✗[/] {escape(str(reason))}")
+        if gate.get("data_docs"):
+            console.print(f"  Data Docs: [cyan]{gate['data_docs']}[/]")
+        if gate.get("alert_level") not in (None, "none"):
+            console.print(f"  alert ({gate['alert_level']}) written to [cyan]{p.home / 'alerts.jsonl'}[/]"
+                          + (" and posted to OGI_ALERT_WEBHOOK" if os.environ.get("OGI_ALERT_WEBHOOK") else ""))
     if outcome.success:
         console.print(f"[green bold]Warehouse ready[/] in {seconds:.0f} s: [cyan]{p.warehouse}[/]")
         console.print(f"  e.g. duckdb -readonly {p.warehouse} \"select * from marts.agg_agency_year limit 10\"", soft_wrap=True)
