@@ -54,13 +54,13 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Same seed, same corpus."),
     break_share: float = typer.Option(0.0, "--break-share", min=0.0, max=1.0,
                                       help="Share of reports printed with numbers that break one identity."),
-    layouts: Optional[str] = typer.Option(None, "--layouts", help="Comma-separated layouts [default: every text layout]."),
+    layouts: Optional[str] = typer.Option(None, "--layouts", help="Comma-separated layouts (default: every text layout)."),
     docx_share: float = typer.Option(0.0, "--docx-share", min=0.0, max=1.0, help="Share written as Word files."),
     pdf_share: float = typer.Option(0.0, "--pdf-share", min=0.0, max=1.0,
                                     help="Share written as PDF files (slow to parse: ~0.3 s each)."),
     start: int = typer.Option(0, "--start", min=0, help="Write only reports START.. of the N (grow a corpus: "
                               "same seed, larger N, START = the old N)."),
-    workers: int = typer.Option(0, "--workers", min=0, help="Processes rendering [default: every core]."),
+    workers: int = typer.Option(0, "--workers", min=0, help="Processes rendering (0: every core)."),
 ) -> None:
     """Write a synthetic corpus: realistic reports in every layout, with a golden record per file.
 
