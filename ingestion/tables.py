@@ -232,6 +232,18 @@ def _fit_by_labels(runs: list[_Run], free: list[int]) -> dict[int, _Run] | None:
     return None
 
 
+def _assign(result: Placement, run: _Run, s: int, slots: Sequence[Slot], table: str, align: str) -> None:
+    """Give ``run``'s cells to slot ``s``, or leave the row blank with a warning when they do not fit."""
+    cells = _trim(run.tokens, slots[s].width, "left" if run.pad_right else align)
+    if cells is None:
+        result.warnings.append(
+            f"{table}.{slots[s].key}: {len(run.tokens)} cells at {run.tokens[0].position}, "
+            f"expected {slots[s].width}; row left blank"
+        )
+    else:
+        result.rows[s] = cells
+
+
 def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str = "right") -> Placement:
     """Place the cell tokens of ``lines`` (one table's section) into ``slots``.
 
@@ -260,15 +272,7 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
     ]
     for (ri, si), (rj, sj) in zip(bounds, bounds[1:]):
         if 0 <= ri:
-            anchored = runs[ri]
-            cells = _trim(anchored.tokens, slots[si].width, "left" if anchored.pad_right else align)
-            if cells is None:
-                result.warnings.append(
-                    f"{table}.{slots[si].key}: {len(anchored.tokens)} cells at {anchored.tokens[0].position}, "
-                    f"expected {slots[si].width}; row left blank"
-                )
-            else:
-                result.rows[si] = cells
+            _assign(result, runs[ri], si, slots, table, align)
         gap_runs = runs[ri + 1: rj]
         free = list(range(si + 1, sj))
         if not gap_runs:
@@ -280,14 +284,7 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
         by_label = _fit_by_labels(gap_runs, free)
         if by_label is not None:
             for s, run in by_label.items():
-                cells = _trim(run.tokens, slots[s].width, "left" if run.pad_right else align)
-                if cells is None:
-                    result.warnings.append(
-                        f"{table}.{slots[s].key}: {len(run.tokens)} cells at {run.tokens[0].position}, "
-                        f"expected {slots[s].width}; row left blank"
-                    )
-                else:
-                    result.rows[s] = cells
+                _assign(result, run, s, slots, table, align)
             continue
         where = ", ".join(r.tokens[0].position for r in gap_runs)
         names = ", ".join(slots[s].key for s in free) or "none"
