@@ -68,10 +68,20 @@ _PROACTIVE_SLOTS = {
 _FIRST_ROW = normalize_label("本年新收")
 
 
+def _heading(lines: Sequence[Line], section: str, start: int) -> int | None:
+    """Index of the first short line from ``start`` on that carries a marker of ``section``."""
+    markers = _MARKERS[section]
+    for i in range(start, len(lines)):
+        if lines[i].texts:
+            norm = lines[i].norm
+            if len(norm) <= _HEADING_MAX and any(m in norm for m in markers):
+                return i
+    return None
+
+
 def _sections(lines: Sequence[Line], source: str) -> dict[str, Sequence[Line]]:
-    """The lines of tables 2, 3 and 4, found by their headings in one pass."""
-    proactive = apps = reviews = end = None
-    first_row = second_article = None
+    """The lines of tables 2, 3 and 4, found by their headings."""
+    proactive = apps = first_row = second_article = None
     for i, line in enumerate(lines):
         if not line.texts:
             continue
@@ -80,42 +90,25 @@ def _sections(lines: Sequence[Line], source: str) -> dict[str, Sequence[Line]]:
             first_row = i
         if len(norm) > _HEADING_MAX:
             continue
-        if apps is None:
-            if any(m in norm for m in _MARKERS["applications"]):
-                apps = i
-            elif any(m in norm for m in _MARKERS["proactive"]):
-                proactive = i  # the last such heading before table 3
-            elif second_article is None and "第二十条" in norm:
-                second_article = i
-        elif reviews is None:
-            if any(m in norm for m in _MARKERS["reviews"]):
-                reviews = i
-            elif end is None and any(m in norm for m in _MARKERS["end"]):
-                end = i
-        elif any(m in norm for m in _MARKERS["end"]):
-            end = i
+        if any(m in norm for m in _MARKERS["applications"]):
+            apps = i
             break
+        if any(m in norm for m in _MARKERS["proactive"]):
+            proactive = i  # the last such heading before table 3
+        elif second_article is None and "第二十条" in norm:
+            second_article = i
     if apps is None:
+        # no table-3 heading: table 3 starts at its first row
         apps = first_row
         if apps is None:
             raise ParseError(source, "table 3 not found (no 收到和处理政府信息公开申请情况 section)")
-        # no table-3 heading: look for table 4 and the end after table 3's first row
-        for i in range(apps + 1, len(lines)):
-            norm = lines[i].norm if lines[i].texts else ""
-            if not norm or len(norm) > _HEADING_MAX:
-                continue
-            if reviews is None and any(m in norm for m in _MARKERS["reviews"]):
-                reviews = i
-            elif any(m in norm for m in _MARKERS["end"]):
-                end = i
-                break
     if proactive is None:
         proactive = second_article
-    if reviews is not None and end is not None and end < reviews:
-        end = None  # an "end" heading inside table 3 is not the end of table 4
+    reviews = _heading(lines, "reviews", apps + 1)
+    end = _heading(lines, "end", (apps if reviews is None else reviews) + 1)
     stop = len(lines) if end is None else end
     return {
-        "proactive": lines[proactive:apps] if proactive is not None else [],
+        "proactive": lines[proactive:apps] if proactive is not None and proactive < apps else [],
         "applications": lines[apps: reviews if reviews is not None else stop],
         "reviews": lines[reviews:stop] if reviews is not None else [],
     }
