@@ -506,14 +506,21 @@ class _Validated:
 
 
 def _validate(ctx: Any, datasource: Any, spec: SuiteSpec, frame: pd.DataFrame,
-              params: dict[str, Any], run_id: Any) -> _Validated:
-    """Run one suite on one frame through a ValidationDefinition (stored: Data Docs see it)."""
+              params: dict[str, Any], run_id: Any, earlier: _Validated | None = None) -> _Validated:
+    """Run one suite on one frame through a ValidationDefinition (stored: Data Docs see it).
+
+    The suite, its data asset and its ValidationDefinition are added to the context
+    once; ``earlier`` (the same suite on an earlier part) reuses them.
+    """
     import great_expectations as gx
 
-    suite = ctx.suites.add(build_ge_suite(spec))
-    asset = datasource.add_dataframe_asset(spec.batch)
-    batch_def = asset.add_batch_definition_whole_dataframe("whole")
-    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=spec.name, data=batch_def, suite=suite))
+    if earlier is not None:
+        suite, batch_def, vd = earlier.suite, earlier.batch_definition, earlier.definition
+    else:
+        suite = ctx.suites.add(build_ge_suite(spec))
+        asset = datasource.add_dataframe_asset(spec.batch)
+        batch_def = asset.add_batch_definition_whole_dataframe("whole")
+        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=spec.name, data=batch_def, suite=suite))
     result = vd.run(batch_parameters={"dataframe": frame}, expectation_parameters=params,
                     result_format=SUMMARY_FORMAT, run_id=run_id)
     return _Validated(result, suite, batch_def, vd)
@@ -653,6 +660,14 @@ def _run_reason(exp: ExpectationSpec, outcome: ExpectationOutcome) -> str:
 def run_gate(
     terms: pd.DataFrame | None,
     cells: pd.DataFrame | None,
+    **kwargs: Any,
+) -> GateResult:
+    """Validate one frame of terms and one of cells (see :func:`run_gate_parts` for the arguments)."""
+    return run_gate_parts([(terms, cells)], **kwargs)
+
+
+def run_gate_parts(
+    parts: Iterable[tuple[pd.DataFrame | None, pd.DataFrame | None]],
     *,
     docs_dir: Path | None = None,
     reports: pd.DataFrame | None = None,
@@ -662,16 +677,27 @@ def run_gate(
     run_name: str | None = None,
     fingerprint_batches: bool = False,
     keep_docs_history: bool = False,
+    carried_issues: pd.DataFrame | None = None,
 ) -> GateResult:
-    """Validate one run's terms and cells with Great Expectations and judge the run.
+    """Validate a run's terms and cells with Great Expectations, part by part, and judge the run.
+
+    Each part is a pair of frames, ``(terms, cells)``, usually the terms and cells of
+    one slice of the reports: a part is validated and reduced to its issue rows
+    before the next is loaded (``parts`` may be a generator), so the gate's memory is
+    that of one part however large the warehouse.  All parts share one GE context:
+    the suites are built once, every part runs the same ValidationDefinitions (part
+    k > 1 under the GE run name ``"<run_name> part k"``, so Data Docs keep each
+    part's page), and the run-level suite judges the shares of the whole run once,
+    at the end.
 
     Args:
-        terms: frame of the dbt model ``int_identity_terms`` (suites.TERMS_COLUMNS).
-        cells: frame of ``stg_cells`` (suites.CELLS_COLUMNS, optionally raw_token/raw
-            and source_position/position, which feed the issue's ``cells`` text).
+        parts: ``(terms, cells)`` pairs.  terms: frame of the dbt model
+            ``int_identity_terms`` (suites.TERMS_COLUMNS); cells: frame of
+            ``stg_cells`` (suites.CELLS_COLUMNS, optionally raw_token/raw and
+            source_position/position, which feed the issue's ``cells`` text).
         docs_dir: if set, build the GE Data Docs site there (e.g. ``$OGI_HOME/quality``).
         reports: frame of the run's reports (``report_id`` at least); the run's
-            denominator.  Without it, the reports seen in ``terms`` and ``cells``.
+            denominator.  Without it, the reports seen in the parts.
         max_decertified_share: max share of bad files/reports before the run
             fails; ``None`` reads env ``OGI_MAX_BAD_SHARE`` (default 0.5).
             The gate trips when a share is strictly above it.
@@ -683,6 +709,9 @@ def run_gate(
         keep_docs_history: keep earlier runs' validation pages under
             ``docs_dir/validations`` (the index lists only this run either way:
             the context is ephemeral); by default they are removed.
+        carried_issues: issues of reports judged by an earlier run and unchanged since
+            (an incremental run judges only what changed): they are part of the
+            result's issues, its quarantines and its shares, but not validated again.
 
     Returns:
         A :class:`GateResult`.  Empty frames (0 reports) pass.
@@ -692,46 +721,36 @@ def run_gate(
     checked_at = pd.Timestamp.now(tz="UTC").floor("us")
     max_share = max_bad_share_from_env() if max_decertified_share is None else float(max_decertified_share)
 
-    terms = _normalise(terms, TERMS_COLUMNS, TERMS_NUMERIC)
-    cells = _normalise(cells, CELLS_COLUMNS + CELLS_OPTIONAL, ("value",))
-    # stg_cells names them raw_token / source_position; the Parquet table raw / position
-    cells = cells.rename(columns={k: v for k, v in CELLS_RENAMES.items()
-                                  if k in cells.columns and v not in cells.columns})
-    # readable batch indices (report_id, scope, position) only when someone reads Data Docs
-    # (not for national-scale frames: a readable index of 30M cells costs gigabytes)
-    tb = _terms_batches(terms, labelled=docs_dir is not None and len(terms) <= LABELLED_ROWS_MAX)
-    cb = _cells_batches(cells, labelled=docs_dir is not None and len(cells) <= LABELLED_ROWS_MAX)
-    frames = {**tb.frames, **cb.frames}
-    skipped = {**tb.skipped, **cb.skipped}
-    timings["prepare_s"] = time.perf_counter() - t0
-
-    t1 = time.perf_counter()
     from great_expectations.core.run_identifier import RunIdentifier
 
     ctx = make_context(docs_dir)
     datasource = ctx.data_sources.add_pandas("ogi")
-    run_id = RunIdentifier(run_name=run_name, run_time=checked_at.to_pydatetime())
-    timings["context_s"] = time.perf_counter() - t1
+    timings["context_s"] = time.perf_counter() - t0
 
-    summaries: list[ExpectationOutcome] = []
+    specs = suite_specs()
+    validated_suites: dict[str, _Validated] = {}
+    merged: dict[tuple[str, str], ExpectationOutcome] = {}  # (suite, rule) -> outcome over all parts
     failures: list[str] = []
     issue_parts: list[pd.DataFrame] = []
-    specs = suite_specs()
+    seen_ids: list[pd.Index] = []
+    part_count = 0
 
-    def judge(spec: SuiteSpec, frame: pd.DataFrame | None, params: dict[str, Any]) -> None:
+    def judge(spec: SuiteSpec, frame: pd.DataFrame | None, params: dict[str, Any], skipped: dict[str, str],
+              terms: pd.DataFrame, cells: pd.DataFrame, run_id: Any) -> None:
         if frame is None:
             why = skipped.get(spec.batch, "batch not built")
             for exp in spec.expectations:
                 out = ExpectationOutcome(spec.name, exp.type, exp.kwargs.get("column"), exp.rule, exp.level,
                                          exp.severity, exp.check_name, success=False, evaluated=False,
                                          observed=why)
-                summaries.append(out)
+                _merge_outcome(merged, out)
                 if exp.level == "run":
                     failures.append(_run_reason(exp, out))
             return
         ts = time.perf_counter()
         try:
-            validated = _validate(ctx, datasource, spec, frame, params, run_id)
+            validated = _validate(ctx, datasource, spec, frame, params, run_id, validated_suites.get(spec.name))
+            validated_suites[spec.name] = validated
         except Exception as exc:  # noqa: BLE001  a suite that cannot run fails the run, loudly
             log.exception("quality gate: suite %s could not run", spec.name)
             for exp in spec.expectations:
@@ -739,10 +758,10 @@ def run_gate(
                                          exp.severity, exp.check_name, success=False, evaluated=False,
                                          observed=f"suite raised {type(exc).__name__}",
                                          exception=f"{type(exc).__name__}: {exc}")
-                summaries.append(out)
+                _merge_outcome(merged, out)
                 failures.append(_run_reason(exp, out))
             return
-        timings[f"suite:{spec.name}"] = time.perf_counter() - ts
+        timings[f"suite:{spec.name}"] = timings.get(f"suite:{spec.name}", 0.0) + time.perf_counter() - ts
         by_rule = {exp.rule: exp for exp in spec.expectations}  # rules are unique within a suite
         outcomes: list[tuple[ExpectationSpec, ExpectationOutcome]] = []
         for res in validated.result.results:
@@ -774,7 +793,8 @@ def run_gate(
                 log.exception("quality gate: unexpected rows of suite %s", spec.name)
                 for _, o in wanted:
                     o.exception = f"{type(exc).__name__}: {exc}"
-            timings[f"complete:{spec.name}"] = time.perf_counter() - tc
+            timings[f"complete:{spec.name}"] = (timings.get(f"complete:{spec.name}", 0.0)
+                                                + time.perf_counter() - tc)
 
         for exp, out in outcomes:
             if exp.level == "report" and exp.rule in full:
@@ -795,23 +815,57 @@ def run_gate(
                     issue_parts.append(part)
             elif not out.success:
                 failures.append(_run_reason(exp, out))
-            summaries.append(out)
+            _merge_outcome(merged, out)
 
     with batch_fingerprints(fingerprint_batches):
-        for spec in specs:
-            if spec.batch != "run":
-                judge(spec, frames.get(spec.batch), {})
+        for terms, cells in _at_least_one(parts):
+            tp = time.perf_counter()
+            part_count += 1
+            terms = _normalise(terms, TERMS_COLUMNS, TERMS_NUMERIC)
+            cells = _normalise(cells, CELLS_COLUMNS + CELLS_OPTIONAL, ("value",))
+            # stg_cells names them raw_token / source_position; the Parquet table raw / position
+            cells = cells.rename(columns={k: v for k, v in CELLS_RENAMES.items()
+                                          if k in cells.columns and v not in cells.columns})
+            for frame in (terms, cells):
+                if "report_id" in frame.columns:
+                    # unique first: a categorical column of 10M rows as strings would take gigabytes
+                    ids = np.asarray(frame["report_id"].dropna().unique(), dtype=object)
+                    seen_ids.append(pd.Index(ids.astype(str), dtype="str"))
+            # readable batch indices (report_id, scope, position) only when someone reads Data Docs
+            # (not for national-scale frames: a readable index of 30M cells costs gigabytes)
+            tb = _terms_batches(terms, labelled=docs_dir is not None and len(terms) <= LABELLED_ROWS_MAX)
+            cb = _cells_batches(cells, labelled=docs_dir is not None and len(cells) <= LABELLED_ROWS_MAX)
+            frames = {**tb.frames, **cb.frames}
+            skipped = {**tb.skipped, **cb.skipped}
+            timings["prepare_s"] = timings.get("prepare_s", 0.0) + time.perf_counter() - tp
+            name = run_name if part_count == 1 or run_name is None else f"{run_name} part {part_count}"
+            run_id = RunIdentifier(run_name=name, run_time=checked_at.to_pydatetime())
+            for spec in specs:
+                if spec.batch != "run":
+                    judge(spec, frames.get(spec.batch), {}, skipped, terms, cells, run_id)
+            del terms, cells, tb, cb, frames  # the next part's frames take their place
 
-        issues = _assemble_issues(issue_parts, checked_at)
+        judged = _assemble_issues(issue_parts, checked_at)
+        issues = _with_carried(judged, carried_issues)
 
         # the run-level shares, judged by GE on a one-row frame
-        stats = _shares(terms, cells, reports, issues, parse_error_count, file_count)
+        if reports is not None and "report_id" in reports.columns:
+            universe = pd.Index(reports["report_id"].dropna().astype("str").unique())
+        else:
+            universe = _union(seen_ids + ([pd.Index(carried_issues["report_id"].astype("str").unique())]
+                                          if carried_issues is not None and len(carried_issues) else []))
+        stats = _shares(universe, issues, parse_error_count, file_count)
         stats["max_bad_share"] = max_share
+        stats["parts"] = part_count
+        stats["judged_report_count"] = len(_union(seen_ids))
+        stats["carried_issue_count"] = len(issues) - len(judged)
         run_frame = pd.DataFrame({k: [float(stats[k])] for k in ("parse_failure_share", "decertified_share",
                                                                  "bad_share")})
+        run_id = RunIdentifier(run_name=run_name, run_time=checked_at.to_pydatetime())
         for spec in specs:
             if spec.batch == "run":
-                judge(spec, run_frame, {MAX_SHARE_PARAMETER: max_share})
+                judge(spec, run_frame, {MAX_SHARE_PARAMETER: max_share}, {}, _empty_frame((), ()),
+                      _empty_frame((), ()), run_id)
 
     docs_index: Path | None = None
     if docs_dir is not None:
@@ -828,9 +882,9 @@ def run_gate(
     decertified = sorted(issues.loc[issues["severity"] == "blocking", "report_id"].astype("str").unique().tolist())
     result = GateResult(
         passed=not failures,
-        failures=failures,
+        failures=list(dict.fromkeys(failures)),  # a schema failure repeats in every part: say it once
         issues=issues,
-        summaries=summaries,
+        summaries=list(merged.values()),
         decertified=decertified,
         stats=stats,
         checked_at=checked_at,
@@ -838,12 +892,62 @@ def run_gate(
         suite_fingerprint=suites_fingerprint(),
         timings=timings,
     )
-    log.info("quality gate %s: %d issues, %d decertified of %d reports, %.2fs",
+    log.info("quality gate %s: %d issues, %d decertified of %d reports (%d judged in %d parts), %.2fs",
              "passed" if result.passed else "FAILED", len(issues), len(decertified),
-             stats["report_count"], timings["total_s"])
-    for reason in failures:
+             stats["report_count"], stats["judged_report_count"], part_count, timings["total_s"])
+    for reason in result.failures:
         log.warning("quality gate: %s", reason)
     return result
+
+
+def _at_least_one(parts: Iterable[tuple[pd.DataFrame | None, pd.DataFrame | None]]
+                  ) -> Iterator[tuple[pd.DataFrame | None, pd.DataFrame | None]]:
+    """``parts``, or one empty part when there are none (the structure suites still run and report)."""
+    empty = True
+    for part in parts:
+        empty = False
+        yield part
+    if empty:
+        yield None, None
+
+
+def _union(indexes: list[pd.Index]) -> pd.Index:
+    if not indexes:
+        return pd.Index([], dtype="str")
+    return pd.Index(pd.concat([i.to_series() for i in indexes], ignore_index=True).unique())
+
+
+def _merge_outcome(merged: dict[tuple[str, str], ExpectationOutcome], out: ExpectationOutcome) -> None:
+    """Fold one part's outcome of an expectation into the run's (counts add up, any failure fails)."""
+    key = (out.suite, out.rule)
+    have = merged.get(key)
+    if have is None:
+        merged[key] = out
+        return
+    have.success = have.success and out.success
+    have.evaluated = have.evaluated and out.evaluated
+    have.element_count += out.element_count
+    have.unexpected_count += out.unexpected_count
+    have.unexpected_percent = (100.0 * have.unexpected_count / have.element_count
+                               if have.element_count else have.unexpected_percent)
+    have.reports_affected += out.reports_affected  # parts hold disjoint reports
+    if out.observed is not None and (have.observed is None or not out.success):
+        have.observed = out.observed
+    have.partial_unexpected = (have.partial_unexpected + out.partial_unexpected)[:20]
+    have.exception = have.exception or out.exception
+
+
+def _with_carried(judged: pd.DataFrame, carried: pd.DataFrame | None) -> pd.DataFrame:
+    """This run's issues plus those carried from earlier runs (their own checked_at kept)."""
+    if carried is None or carried.empty:
+        return judged
+    carried = carried[list(ISSUE_COLUMNS)].copy()
+    checked = pd.to_datetime(carried["checked_at"])
+    # quality_issues.parquet stores UTC without a zone
+    carried["checked_at"] = checked.dt.tz_localize("UTC") if checked.dt.tz is None else checked.dt.tz_convert("UTC")
+    carried = carried.astype(judged.dtypes.to_dict())
+    both = pd.concat([judged, carried], ignore_index=True) if len(judged) else carried
+    return both.sort_values(["report_id", "rule", "scope"], kind="stable").reset_index(drop=True)
 
 
 def _assemble_issues(parts: list[pd.DataFrame], checked_at: pd.Timestamp) -> pd.DataFrame:
@@ -859,19 +963,9 @@ def _assemble_issues(parts: list[pd.DataFrame], checked_at: pd.Timestamp) -> pd.
     return issues.sort_values(["report_id", "rule", "scope"], kind="stable").reset_index(drop=True)
 
 
-def _shares(terms: pd.DataFrame, cells: pd.DataFrame, reports: pd.DataFrame | None, issues: pd.DataFrame,
-            parse_error_count: int, file_count: int) -> dict[str, Any]:
-    """Counts and shares of the run (the run-level suite judges the shares)."""
-    ids: list[pd.Series] = []
-    if reports is not None and "report_id" in reports.columns:
-        # the run's reports are the denominator (and only their quarantines count)
-        ids.append(reports["report_id"])
-    else:
-        for frame in (terms, cells):
-            if "report_id" in frame.columns:
-                ids.append(frame["report_id"])
-    universe = pd.Index(pd.concat([s.astype("str") for s in ids], ignore_index=True).dropna().unique()) \
-        if ids else pd.Index([])
+def _shares(universe: pd.Index, issues: pd.DataFrame, parse_error_count: int, file_count: int
+            ) -> dict[str, Any]:
+    """Counts and shares of the run over the reports of ``universe`` (the run-level suite judges the shares)."""
     n_reports = len(universe)
     blocking = issues.loc[issues["severity"] == "blocking", "report_id"].astype("str")
     n_decert = int(blocking[blocking.isin(universe)].nunique())

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from expectations.alerts import ALERTS_FILE, build_alert, send_alert
-from expectations.gate import ENV_MAX_BAD_SHARE, GateResult, run_gate
+from expectations.gate import ENV_MAX_BAD_SHARE, GateResult, run_gate, run_gate_parts
 from expectations.suites import (
     GATE_CHECK_NAME,
     ISSUE_COLUMNS,
@@ -191,6 +191,71 @@ def test_value_rules_on_cells() -> None:
                                   result.issues.drop(columns="checked_at"))
     assert result.decertified == ["r1", "r3"]
     assert result.passed  # max share 1.0
+
+
+def _mixed_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Terms and cells of six reports, three of them broken in different ways."""
+    ids = [f"r{i}" for i in range(1, 7)]
+    rows = clean_terms(ids)
+    rows.append(term("r2", "identity_1_balance", "commercial", 12, 15, scope_kind="column"))
+    rows.append(term("r5", "identity_4_reviews", "litigation", 3, 1))
+    cells = cells_frame([(rid, "applications", "granted", "total", 1.0, "1", "line 1") for rid in ids]
+                        + [("r4", "applications", "granted", "natural_person", -2.0, "-2", "line 2"),
+                           ("r5", "applications", "granted", "legal_person", 0.5, "0.5", "line 3")])
+    return terms_frame(rows), cells
+
+
+def test_parts_give_the_verdict_of_the_whole() -> None:
+    """The gate validates a large run slice by slice: same issues, counts and verdict as at once."""
+    terms, cells = _mixed_inputs()
+    whole = run_gate(terms, cells, max_decertified_share=1.0)
+    slices = [["r1", "r2"], ["r3", "r4"], ["r5", "r6"]]
+    parts = ((terms[terms["report_id"].isin(s)], cells[cells["report_id"].isin(s)]) for s in slices)
+    sliced = run_gate_parts(parts, max_decertified_share=1.0)
+    pd.testing.assert_frame_equal(sliced.issues.drop(columns="checked_at"), whole.issues.drop(columns="checked_at"))
+    assert sliced.decertified == whole.decertified == ["r2", "r4", "r5"]
+    assert sliced.stats["parts"] == 3 and whole.stats["parts"] == 1
+    for key in ("report_count", "decertified_count", "issue_count", "decertified_share"):
+        assert sliced.stats[key] == whole.stats[key], key
+    counts = {(s.suite, s.rule): (s.success, s.element_count, s.unexpected_count, s.reports_affected)
+              for s in whole.summaries}
+    assert {(s.suite, s.rule): (s.success, s.element_count, s.unexpected_count, s.reports_affected)
+            for s in sliced.summaries} == counts
+    assert counts[("ogi.rule.identity_1_balance", "identity_1_balance")] == (False, 7, 1, 1)
+    # a broken slice fails the run, whichever part it is in
+    assert not run_gate_parts(iter([(terms, cells)]), max_decertified_share=0.4).passed
+
+
+def test_carried_issues_count_in_the_verdict_but_are_not_judged_again() -> None:
+    """An incremental run judges the changed reports; unchanged ones keep their earlier issues."""
+    terms, cells = _mixed_inputs()
+    earlier = run_gate(terms, cells, max_decertified_share=1.0).issues
+    earlier = earlier.assign(checked_at=pd.Timestamp("2026-01-02", tz="UTC"))
+    changed = ["r5", "r6"]
+    carried = earlier[~earlier["report_id"].isin(changed)]
+    reports = pd.DataFrame({"report_id": [f"r{i}" for i in range(1, 7)]})
+    result = run_gate(terms[terms["report_id"].isin(changed)], cells[cells["report_id"].isin(changed)],
+                      reports=reports, carried_issues=carried, max_decertified_share=0.4)
+    # r2 and r4 carried with their first checked_at, r5 judged now
+    assert sorted(set(result.issues["report_id"])) == ["r2", "r4", "r5"]
+    assert (result.issues.loc[result.issues["report_id"] != "r5", "checked_at"]
+            == pd.Timestamp("2026-01-02", tz="UTC")).all()
+    assert (result.issues.loc[result.issues["report_id"] == "r5", "checked_at"] == result.checked_at).all()
+    assert result.decertified == ["r2", "r4", "r5"]
+    assert result.stats["judged_report_count"] == 2
+    assert result.stats["carried_issue_count"] == len(carried)
+    # 3 of 6 reports quarantined: above a max share of 0.4 although only one was judged now
+    assert result.stats["decertified_share"] == 0.5 and not result.passed
+    # GE validated only the judged reports' rows
+    ident4 = [s for s in result.summaries if s.rule == "identity_4_reviews"]
+    assert [(s.element_count, s.unexpected_count) for s in ident4] == [(3, 1)]
+
+
+def test_no_parts_still_checks_the_structure() -> None:
+    """Nothing changed: the structure and run suites still run (and report) on empty frames."""
+    result = run_gate_parts(iter(()), reports=pd.DataFrame({"report_id": ["r1"]}))
+    assert result.passed and result.stats["parts"] == 1 and result.stats["judged_report_count"] == 0
+    assert {s.suite for s in result.summaries} >= {"ogi.terms.structure", "ogi.cells.structure", "ogi.run.shares"}
 
 
 # --------------------------------------------------------------------------- run-level verdicts

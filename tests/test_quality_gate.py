@@ -212,6 +212,37 @@ def test_restored_report_is_certified_again(gate: Gate) -> None:
     assert query(db, "select count(*) from marts.fct_applications where report_id = ?", [broken_id]) == [(0,)]
     # nothing new went wrong: no alert for this run
     assert not [a for a in gate.webhook.received if a.get("run_id") == outcome.run_id]
+    # the gate judged the one report that changed; the others kept their verdicts
+    meta = outcome.metadata("quality/quality_issues")
+    assert (meta["judged_reports"], meta["judged_scope"]) == (1, "changed reports")
+
+
+def issues_now(gate: Gate) -> list[tuple]:
+    return query(gate.paths.warehouse, "select * exclude (source_file, agency, year) from marts.quality_issues "
+                                       "order by report_id, rule, scope_kind, scope")
+
+
+def test_unchanged_warehouse_is_not_judged_again_and_keeps_its_verdicts(gate: Gate, monkeypatch) -> None:
+    before = issues_now(gate)
+    certified = query(gate.paths.warehouse, "select report_id, certified from marts.dim_report order by 1")
+    assert before, "the module's inbox has broken reports"
+    outcome = gate.run()
+    assert outcome.success, outcome.failures
+    meta = outcome.metadata("quality/quality_issues")
+    assert (meta["judged_reports"], meta["gate_parts"]) == (0, 1)
+    assert issues_now(gate) == before  # checked_at included: the issues were carried, not re-found
+    assert query(gate.paths.warehouse, "select report_id, certified from marts.dim_report order by 1") == certified
+    # everything judged again, two reports per part: the same verdicts
+    monkeypatch.setenv("OGI_GATE_FULL", "1")
+    monkeypatch.setenv("OGI_GATE_CHUNK_REPORTS", "2")
+    full = gate.run()
+    assert full.success, full.failures
+    meta = full.metadata("quality/quality_issues")
+    (current,) = query(gate.paths.warehouse, "select count(*) from marts.dim_report where is_current")[0]
+    assert meta["judged_scope"] == "everything" and meta["judged_reports"] == current > 2
+    assert meta["gate_parts"] == -(-current // 2)
+    assert issues_now(gate) == before
+    assert query(gate.paths.warehouse, "select report_id, certified from marts.dim_report order by 1") == certified
 
 
 def test_parser_regression_trips_the_run_gate_and_keeps_yesterdays_marts(gate: Gate, monkeypatch) -> None:

@@ -40,6 +40,11 @@ QUALITY_ISSUES = dg.AssetKey(["quality", "quality_issues"])
 MIN_RUN_FILES = int(os.environ.get("OGI_GATE_MIN_RUN_FILES", "10"))
 #: What makes an issue "the same" from one run to the next (alerts name only new ones).
 ISSUE_KEY = ["report_id", "rule", "scope_kind", "scope"]
+#: Reports validated per part of the gate (env OGI_GATE_CHUNK_REPORTS): bounds its memory
+#: (~1 GB per 40,000 reports: frames, GE's copies of batch columns, DuckDB's reads).
+DEFAULT_CHUNK_REPORTS = 40_000
+#: The gate's state: the fingerprint each current report was last judged with.
+JUDGED_TABLE = "quality_judged"
 
 
 @dataclass
@@ -53,59 +58,121 @@ class GateOutcome:
     gate_s: float
     sql_s: float
     sql_violations: int
+    judged: pa.Table  # report_id, fingerprint, suite_fingerprint of every current report
+    judged_count: int = 0  # reports validated by this run
+    scope: str = "everything"
 
 
 def _categorical_frame(con: duckdb.DuckDBPyConnection, relation: str, text_columns: list[str],
-                       other_columns: list[str]) -> pd.DataFrame:
-    """``relation`` as a pandas frame whose text columns are categoricals (DuckDB ENUMs).
+                       other_columns: list[str], where: str = "true") -> pd.DataFrame:
+    """The rows of ``relation`` matching ``where`` as a pandas frame whose text columns are
+    categoricals (DuckDB ENUMs).
 
     At a national scale the cells are 30M rows: as Python strings their report ids
-    alone would take gigabytes; as categoricals they take 4 bytes a row.
+    alone would take gigabytes; as categoricals they take 4 bytes a row.  The ENUM
+    types are dropped again, so the same relation can be read once per part.
     """
-    selects = []
+    selects, types = [], []
     prefix = relation.rsplit(".", 1)[-1]
     for column in text_columns:
         type_name = f"ogi_{prefix}_{column}"
+        con.execute(f"drop type if exists {type_name}")
         con.execute(f"create type {type_name} as enum "
-                    f"(select distinct {column} from {relation} where {column} is not null)")
+                    f"(select distinct {column} from {relation} where {column} is not null and {where})")
         selects.append(f"cast({column} as {type_name}) as {column}")
+        types.append(type_name)
     selects += other_columns
-    return con.execute(f"select {', '.join(selects)} from {relation}").df()
+    frame = con.execute(f"select {', '.join(selects)} from {relation} where {where}").df()
+    for type_name in types:
+        con.execute(f"drop type {type_name}")
+    return frame
 
 
-def _frames(p: paths.Paths) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Terms, cells, reports and parse errors from the build warehouse, opened read-only and closed (P20).
+#: Per report, what its verdict depends on: its parse (cells are fixed by report_id and
+#: parsed_at) and its identity terms (which also carry the prior year's report, identity 5).
+FINGERPRINTS_SQL = """
+select r.report_id,
+       hash(r.report_id, coalesce(cast(r.parsed_at as varchar), ''), coalesce(t.terms, 0)) as fingerprint
+from wh.intermediate.int_current_reports as r
+left join (
+    select report_id, bit_xor(hash(rule, severity, scope_kind, scope, lhs, rhs, residual, cells)) as terms
+    from wh.intermediate.int_identity_terms
+    group by report_id
+) as t using (report_id)
+"""
 
-    Only current reports (not versions superseded in the inbox) are judged.  The
-    warehouse is attached read-only to an in-memory database, where the frames'
-    categorical types can be declared.
+
+@dataclass
+class GateScope:
+    """What this run's gate judges, and what it carries from earlier runs."""
+
+    fingerprints: pd.DataFrame  # report_id, fingerprint of every current report
+    judge: list[str]  # report ids to validate, sorted
+    carried: pd.DataFrame  # earlier issues of the current reports not judged again
+    why: str  # "everything" (first run, new suites, --full) or "changed reports"
+
+
+def _scope(con: duckdb.DuckDBPyConnection, p: paths.Paths, suite_fingerprint: str) -> GateScope:
+    """The reports whose fingerprint differs from the one they were last judged with.
+
+    The state (``HOME/parquet/quality_judged.parquet``: report_id, fingerprint,
+    suite_fingerprint) is written only after a gate that passed; it is dropped
+    (everything judged again) when the suites changed, when quality_issues is
+    missing, or with ``OGI_GATE_FULL=1``.
     """
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach '{p.build_warehouse}' as wh (read_only)")
-        terms = _categorical_frame(con, "wh.intermediate.int_identity_terms",
-                                   ["report_id", "rule", "severity", "scope_kind", "scope", "cells"],
-                                   ["lhs", "rhs", "residual"])
-        cells = _categorical_frame(con, "wh.intermediate.int_current_cells",
-                                   ["report_id", "table_name", "row_key", "col_key"], ["value"])
-        reports = con.execute(
-            "select report_id, source_file, agency, year, parsed_at from wh.intermediate.int_current_reports"
-        ).df()
-        errors = con.execute("select * from wh.staging.stg_parse_errors").df()
-    finally:
-        con.close()
-    return terms, cells, reports, errors
+    fingerprints = con.execute(FINGERPRINTS_SQL).df()
+    state_path, issues_path = p.table(JUDGED_TABLE), p.table("quality_issues")
+    state = None
+    if state_path.exists() and issues_path.exists() and os.environ.get("OGI_GATE_FULL", "") in ("", "0"):
+        state = pq.read_table(state_path).to_pandas()
+        if len(state) and set(state["suite_fingerprint"]) != {suite_fingerprint}:
+            state = None
+    if state is None:
+        return GateScope(fingerprints, sorted(fingerprints["report_id"]), _no_issues(), "everything")
+    same = fingerprints.merge(state[["report_id", "fingerprint"]], on=["report_id", "fingerprint"], how="inner")
+    unchanged = set(same["report_id"])
+    judge = sorted(set(fingerprints["report_id"]) - unchanged)
+    previous = pq.read_table(issues_path).to_pandas()
+    carried = previous[previous["report_id"].isin(unchanged)].reset_index(drop=True)
+    return GateScope(fingerprints, judge, carried, "changed reports")
 
 
-def _sql_identities(terms: pd.DataFrame) -> tuple[int, float]:
-    """The same identity judgement as one plain DuckDB query over the same frame (the benchmark's yardstick)."""
+def chunk_reports() -> int:
+    """Reports per part of the gate: env ``OGI_GATE_CHUNK_REPORTS``, else 40,000."""
+    raw = os.environ.get("OGI_GATE_CHUNK_REPORTS", "").strip()
+    return max(int(raw), 1) if raw.isdigit() else DEFAULT_CHUNK_REPORTS
+
+
+def _no_issues() -> pd.DataFrame:
+    return QUALITY_ISSUES_SCHEMA.empty_table().to_pandas()
+
+
+def _parts(con: duckdb.DuckDBPyConnection, judge: list[str], size: int
+           ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """The terms and cells of ``judge``, ``size`` reports at a time (the gate's memory bound)."""
+    in_part = "report_id in (select report_id from part_ids)"
+    for start in range(0, len(judge), max(size, 1)):
+        con.register("part_ids", pa.table({"report_id": pa.array(judge[start:start + size], pa.string())}))
+        try:
+            terms = _categorical_frame(con, "wh.intermediate.int_identity_terms",
+                                       ["report_id", "rule", "severity", "scope_kind", "scope", "cells"],
+                                       ["lhs", "rhs", "residual"], where=in_part)
+            cells = _categorical_frame(con, "wh.intermediate.int_current_cells",
+                                       ["report_id", "table_name", "row_key", "col_key"], ["value"], where=in_part)
+        finally:
+            con.unregister("part_ids")
+        yield terms, cells
+        del terms, cells
+
+
+def _sql_identities(con: duckdb.DuckDBPyConnection, judge: list[str]) -> tuple[int, float]:
+    """The same identity judgement as one plain DuckDB query over the same reports (the benchmark's yardstick)."""
     started = time.perf_counter()
-    con = duckdb.connect()
-    try:
-        con.register("terms", terms)
-        (violations,) = con.execute("select count(*) from terms where abs(lhs - rhs) > 1e-9").fetchone()
-    finally:
-        con.close()
+    con.register("judged_ids", pa.table({"report_id": pa.array(judge, pa.string())}))
+    [(violations,)] = con.execute(
+        "select count(*) from wh.intermediate.int_identity_terms "
+        "where report_id in (select report_id from judged_ids) and abs(lhs - rhs) > 1e-9").fetchall()
+    con.unregister("judged_ids")
     return int(violations), time.perf_counter() - started
 
 
@@ -131,23 +198,42 @@ def _run_share_frames(reports: pd.DataFrame, errors: pd.DataFrame, run_started: 
 
 
 def run_quality_gate(p: paths.Paths, run_id: str, run_started: datetime | None = None) -> GateOutcome:
-    """Load the frames, run the Great Expectations gate, and work out which issues are new."""
-    from expectations.gate import issues_table, run_gate  # GE imports slowly (P15): only when the gate runs
+    """Run the Great Expectations gate on what changed, and work out which issues are new.
+
+    Only current reports (not versions superseded in the inbox) are judged, and of
+    those only the ones whose fingerprint changed since the last gate that passed
+    (:func:`_scope`): the others keep their issues.  They are validated
+    ``OGI_GATE_CHUNK_REPORTS`` reports at a time (:func:`_parts`).  The build
+    warehouse is attached read-only to an in-memory database, where the frames'
+    categorical types can be declared, and closed afterwards (P20).
+    """
+    from expectations.gate import issues_table, run_gate_parts  # GE imports slowly (P15): only when it runs
+    from expectations.suites import suites_fingerprint
 
     started = time.perf_counter()
-    terms, cells, reports, errors = _frames(p)
-    share_reports, share_errors, _ = _run_share_frames(reports, errors, run_started)
-    result = run_gate(
-        terms,
-        cells,
-        reports=share_reports,
-        parse_error_count=share_errors,
-        file_count=len(share_reports) + share_errors,
-        docs_dir=p.home / "quality",
-        run_name=run_id,
-    )
-    gate_s = time.perf_counter() - started
-    sql_violations, sql_s = _sql_identities(terms)
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{p.build_warehouse}' as wh (read_only)")
+        scope = _scope(con, p, suites_fingerprint())
+        reports = con.execute(
+            "select report_id, source_file, agency, year, parsed_at from wh.intermediate.int_current_reports"
+        ).df()
+        errors = con.execute("select * from wh.staging.stg_parse_errors").df()
+        share_reports, share_errors, _ = _run_share_frames(reports, errors, run_started)
+        result = run_gate_parts(
+            _parts(con, scope.judge, chunk_reports()),
+            reports=share_reports,
+            parse_error_count=share_errors,
+            file_count=len(share_reports) + share_errors,
+            docs_dir=p.home / "quality",
+            run_name=run_id,
+            carried_issues=scope.carried,
+        )
+        gate_s = time.perf_counter() - started
+        sql_violations, sql_s = _sql_identities(con, scope.judge)
+    finally:
+        con.close()
+    _release_memory()
     previous_path = p.table("quality_issues")
     issues = result.issues
     if previous_path.exists() and len(issues):
@@ -166,7 +252,37 @@ def run_quality_gate(p: paths.Paths, run_id: str, run_started: datetime | None =
     else:
         new_issues = issues
     table = issues_table(issues).select(QUALITY_ISSUES_SCHEMA.names).cast(QUALITY_ISSUES_SCHEMA)
-    return GateOutcome(result, reports, table, new_issues, gate_s, sql_s, sql_violations)
+    judged = pa.table({
+        "report_id": pa.array(scope.fingerprints["report_id"], pa.string()),
+        "fingerprint": pa.array(scope.fingerprints["fingerprint"].astype("uint64"), pa.uint64()),
+        "suite_fingerprint": pa.array([result.suite_fingerprint] * len(scope.fingerprints), pa.string()),
+    })
+    return GateOutcome(result, reports, table, new_issues, gate_s, sql_s, sql_violations,
+                       judged=judged, judged_count=len(scope.judge), scope=scope.why)
+
+
+def write_outcome(outcome: GateOutcome, p: paths.Paths) -> None:
+    """quality_issues, then (only when the gate passed) the fingerprints it judged.
+
+    In this order, a crash between the two writes means more work next time, never a
+    stale verdict; a failed gate leaves the state as it was, so the next run judges
+    the same reports again.
+    """
+    store.write_table_atomic(outcome.table, p.table("quality_issues"))
+    if outcome.result.passed:
+        store.write_table_atomic(outcome.judged, p.table(JUDGED_TABLE))
+
+
+def _release_memory() -> None:
+    """Hand the gate's freed frames back to the OS before the marts' dbt build starts."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the memory is reused by this process instead
+        pass
 
 
 def alert_for(outcome: GateOutcome, run_id: str, home: Any) -> dict[str, Any] | None:
@@ -207,12 +323,13 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
         started = record.start_time if record is not None and record.start_time else None
         run_started = datetime.fromtimestamp(started, tz=timezone.utc) if started else None
         outcome = run_quality_gate(p, context.run.run_id, run_started)
-        store.write_table_atomic(outcome.table, p.table("quality_issues"))
+        write_outcome(outcome, p)
         result = outcome.result
         alert = alert_for(outcome, context.run.run_id, p.home)
         context.log.info(
             f"quality gate {'passed' if result.passed else 'FAILED'}: {len(result.issues)} issues "
-            f"({len(outcome.new_issues)} new), {len(result.decertified)} reports quarantined, "
+            f"({len(outcome.new_issues)} new), {len(result.decertified)} reports quarantined; "
+            f"{outcome.judged_count} reports judged ({outcome.scope}), the others' issues carried; "
             f"{outcome.gate_s:.2f} s (plain SQL {outcome.sql_s:.3f} s)"
         )
         for reason in result.failures:
@@ -224,6 +341,9 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
                 "quarantined_reports": len(result.decertified),
                 "gate_passed": result.passed,
                 "gate_failures": dg.MetadataValue.json(list(result.failures)),
+                "judged_reports": outcome.judged_count,
+                "judged_scope": outcome.scope,
+                "gate_parts": int(result.stats.get("parts", 1)),
                 "gate_s": round(outcome.gate_s, 4),
                 "sql_s": round(outcome.sql_s, 4),
                 "sql_violations": outcome.sql_violations,
