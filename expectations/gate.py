@@ -94,6 +94,29 @@ COMPLETE_FORMAT: dict[str, Any] = {
 LABELLED_ROWS_MAX = 1_000_000
 
 
+def judgement_fingerprint() -> str:
+    """What a verdict depends on besides the data: when it changes, every report is judged again.
+
+    The suites (:func:`suites_fingerprint`), the template keys and field sets the cell
+    rules use, the Great Expectations version, and the code of the gate itself
+    (this module and :mod:`expectations.suites`), so that a fix to how the gate
+    prepares its batches re-judges the warehouse instead of keeping old verdicts.
+    """
+    import hashlib
+    from importlib.metadata import version
+
+    from . import suites
+    from .suites import known_cell_keys
+
+    digest = hashlib.sha256()
+    for part in (suites_fingerprint(), SUITE_VERSION, version("great_expectations"),
+                 *sorted(known_cell_keys()), "|", *sorted(SIGNED_FIELDS), "|", *sorted(AMOUNT_FIELDS)):
+        digest.update(str(part).encode("utf-8") + b"\0")
+    for module_file in (__file__, suites.__file__):
+        digest.update(Path(module_file).read_bytes())
+    return digest.hexdigest()
+
+
 def max_bad_share_from_env(default: float = DEFAULT_MAX_BAD_SHARE) -> float:
     """The max share of bad files/reports: env ``OGI_MAX_BAD_SHARE`` if set and valid, else ``default``."""
     raw = os.environ.get(ENV_MAX_BAD_SHARE, "").strip()

@@ -251,6 +251,20 @@ def test_carried_issues_count_in_the_verdict_but_are_not_judged_again() -> None:
     assert [(s.element_count, s.unexpected_count) for s in ident4] == [(3, 1)]
 
 
+def test_judgement_fingerprint_follows_what_a_verdict_depends_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The incremental gate judges everything again when the rules, keys or fields the cells obey change."""
+    import expectations.gate as gate_module
+    from expectations.gate import judgement_fingerprint
+
+    first = judgement_fingerprint()
+    assert judgement_fingerprint() == first and len(first) == 64
+    monkeypatch.setattr(gate_module, "SIGNED_FIELDS", frozenset({"change", "in_force"}))
+    assert judgement_fingerprint() != first
+    monkeypatch.undo()
+    monkeypatch.setattr("expectations.suites.known_cell_keys", lambda: ("applications.granted.total",))
+    assert judgement_fingerprint() != first
+
+
 def test_no_parts_still_checks_the_structure() -> None:
     """Nothing changed: the structure and run suites still run (and report) on empty frames."""
     result = run_gate_parts(iter(()), reports=pd.DataFrame({"report_id": ["r1"]}))

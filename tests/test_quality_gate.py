@@ -243,6 +243,14 @@ def test_unchanged_warehouse_is_not_judged_again_and_keeps_its_verdicts(gate: Ga
     assert meta["gate_parts"] == -(-current // 2)
     assert issues_now(gate) == before
     assert query(gate.paths.warehouse, "select report_id, certified from marts.dim_report order by 1") == certified
+    # another version of the gate (rules, keys, code): nothing is carried
+    monkeypatch.delenv("OGI_GATE_FULL")
+    monkeypatch.setattr("expectations.gate.judgement_fingerprint", lambda: "another gate")
+    changed = gate.run()
+    assert changed.success, changed.failures
+    meta = changed.metadata("quality/quality_issues")
+    assert (meta["judged_scope"], meta["judged_reports"]) == ("everything", current)
+    assert issues_now(gate) == before
 
 
 def test_parser_regression_trips_the_run_gate_and_keeps_yesterdays_marts(gate: Gate, monkeypatch) -> None:

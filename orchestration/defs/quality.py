@@ -58,7 +58,7 @@ class GateOutcome:
     gate_s: float
     sql_s: float
     sql_violations: int
-    judged: pa.Table  # report_id, fingerprint, suite_fingerprint of every current report
+    judged: pa.Table  # report_id, fingerprint, judged_with of every current report
     judged_count: int = 0  # reports validated by this run
     scope: str = "everything"
 
@@ -112,12 +112,13 @@ class GateScope:
     why: str  # "everything" (first run, new suites, --full) or "changed reports"
 
 
-def _scope(con: duckdb.DuckDBPyConnection, p: paths.Paths, suite_fingerprint: str) -> GateScope:
+def _scope(con: duckdb.DuckDBPyConnection, p: paths.Paths, judged_with: str) -> GateScope:
     """The reports whose fingerprint differs from the one they were last judged with.
 
     The state (``HOME/parquet/quality_judged.parquet``: report_id, fingerprint,
-    suite_fingerprint) is written only after a gate that passed; it is dropped
-    (everything judged again) when the suites changed, when quality_issues is
+    judged_with) is written only after a gate that passed; it is dropped
+    (everything judged again) when the gate changed (``judged_with``:
+    :func:`expectations.gate.judgement_fingerprint`), when quality_issues is
     missing, or with ``OGI_GATE_FULL=1``.
     """
     fingerprints = con.execute(FINGERPRINTS_SQL).df()
@@ -125,7 +126,7 @@ def _scope(con: duckdb.DuckDBPyConnection, p: paths.Paths, suite_fingerprint: st
     state = None
     if state_path.exists() and issues_path.exists() and os.environ.get("OGI_GATE_FULL", "") in ("", "0"):
         state = pq.read_table(state_path).to_pandas()
-        if len(state) and set(state["suite_fingerprint"]) != {suite_fingerprint}:
+        if "judged_with" not in state.columns or (len(state) and set(state["judged_with"]) != {judged_with}):
             state = None
     if state is None:
         return GateScope(fingerprints, sorted(fingerprints["report_id"]), _no_issues(), "everything")
@@ -207,14 +208,14 @@ def run_quality_gate(p: paths.Paths, run_id: str, run_started: datetime | None =
     warehouse is attached read-only to an in-memory database, where the frames'
     categorical types can be declared, and closed afterwards (P20).
     """
-    from expectations.gate import issues_table, run_gate_parts  # GE imports slowly (P15): only when it runs
-    from expectations.suites import suites_fingerprint
+    from expectations.gate import issues_table, judgement_fingerprint, run_gate_parts  # GE: lazily (P15)
 
     started = time.perf_counter()
     con = duckdb.connect()
     try:
         con.execute(f"attach '{p.build_warehouse}' as wh (read_only)")
-        scope = _scope(con, p, suites_fingerprint())
+        judged_with = judgement_fingerprint()
+        scope = _scope(con, p, judged_with)
         reports = con.execute(
             "select report_id, source_file, agency, year, parsed_at from wh.intermediate.int_current_reports"
         ).df()
@@ -255,7 +256,7 @@ def run_quality_gate(p: paths.Paths, run_id: str, run_started: datetime | None =
     judged = pa.table({
         "report_id": pa.array(scope.fingerprints["report_id"], pa.string()),
         "fingerprint": pa.array(scope.fingerprints["fingerprint"].astype("uint64"), pa.uint64()),
-        "suite_fingerprint": pa.array([result.suite_fingerprint] * len(scope.fingerprints), pa.string()),
+        "judged_with": pa.array([judged_with] * len(scope.fingerprints), pa.string()),
     })
     return GateOutcome(result, reports, table, new_issues, gate_s, sql_s, sql_violations,
                        judged=judged, judged_count=len(scope.judge), scope=scope.why)
