@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from .text import nfkc
 
 _WS = re.compile(r"\s+")
 # "<agency><year>年度政府信息公开工作年度报告", "<year>年<agency>政府信息公开工作年度报告", "<agency>关于<year>年…"
@@ -40,7 +41,7 @@ _MARKUP = re.compile(r"^[#>*\s]+|[*]+$")  # markdown heading, quote and bold mar
 
 
 def _norm(line: str) -> str:
-    return _WS.sub("", _MARKUP.sub("", unicodedata.normalize("NFKC", line)))
+    return _WS.sub("", _MARKUP.sub("", nfkc(line)))
 
 
 def read_metadata(text: str, head_lines: int = 120) -> Metadata:
