@@ -6,6 +6,7 @@ placed cells -> :class:`~ingestion.record.Report`.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -13,8 +14,8 @@ from .formats import Document, FormatError, read_document, sniff_format
 from .layouts import Line
 from .limits import DEFAULT_TIMEOUT_S, FileTimeout, time_limit
 from .metadata import read_metadata
-from .record import Cell, ParseError, Report
-from .tables import LabelMatcher, Slot, place, to_cell
+from .record import BLANK, Cell, ParseError, Report
+from .tables import LabelMatcher, Slot, fill_row, place
 from .templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
@@ -53,7 +54,11 @@ MAX_FILE_BYTES = int(float(os.environ.get("OGI_MAX_FILE_MB", "200")) * 1024 * 10
 
 _HEADING_MAX = 40  # a heading is a short line; prose that mentions a heading is long
 _MARKERS = {k: tuple(normalize_label(m) for m in v) for k, v in SECTION_MARKERS.items()}
+# one search per line instead of one substring test per marker: "any marker occurs in the line"
+_MARKER_RE = {k: re.compile("|".join(map(re.escape, v))) for k, v in _MARKERS.items()}
 _TEMPLATE_MARKERS = {k: tuple(normalize_label(m) for m in v) for k, v in TEMPLATE_MARKERS.items()}
+# lines that carry no template marker at all (nearly all) are passed over with one search
+_ANY_TEMPLATE_MARKER = re.compile("|".join(re.escape(m) for v in _TEMPLATE_MARKERS.values() for m in v))
 _SPLIT_MATCHER = LabelMatcher(
     [Slot(r.key, (), r.aliases) for r in APPLICATION_ROWS if r.other_variant == "split" and r.aliases]
 )
@@ -70,11 +75,11 @@ _FIRST_ROW = normalize_label("本年新收")
 
 def _heading(lines: Sequence[Line], section: str, start: int) -> int | None:
     """Index of the first short line from ``start`` on that carries a marker of ``section``."""
-    markers = _MARKERS[section]
+    search = _MARKER_RE[section].search
     for i in range(start, len(lines)):
         if lines[i].texts:
             norm = lines[i].norm
-            if len(norm) <= _HEADING_MAX and any(m in norm for m in markers):
+            if len(norm) <= _HEADING_MAX and search(norm):
                 return i
     return None
 
@@ -82,6 +87,7 @@ def _heading(lines: Sequence[Line], section: str, start: int) -> int | None:
 def _sections(lines: Sequence[Line], source: str) -> dict[str, Sequence[Line]]:
     """The lines of tables 2, 3 and 4, found by their headings."""
     proactive = apps = first_row = second_article = None
+    is_apps, is_proactive = _MARKER_RE["applications"].search, _MARKER_RE["proactive"].search
     for i, line in enumerate(lines):
         if not line.texts:
             continue
@@ -90,10 +96,10 @@ def _sections(lines: Sequence[Line], source: str) -> dict[str, Sequence[Line]]:
             first_row = i
         if len(norm) > _HEADING_MAX:
             continue
-        if any(m in norm for m in _MARKERS["applications"]):
+        if is_apps(norm):
             apps = i
             break
-        if any(m in norm for m in _MARKERS["proactive"]):
+        if is_proactive(norm):
             proactive = i  # the last such heading before table 3
         elif second_article is None and "第二十条" in norm:
             second_article = i
@@ -117,8 +123,11 @@ def _sections(lines: Sequence[Line], source: str) -> dict[str, Sequence[Line]]:
 def _template(proactive: Sequence[Line], year: int | None) -> str:
     hits = {t: 0 for t in _TEMPLATE_MARKERS}
     for line in proactive:
+        norm = line.norm
+        if not _ANY_TEMPLATE_MARKER.search(norm):
+            continue
         for t, markers in _TEMPLATE_MARKERS.items():
-            hits[t] += sum(1 for m in markers if m in line.norm)
+            hits[t] += sum(1 for m in markers if m in norm)
     best = max(hits, key=lambda t: hits[t])
     if hits[best] and list(hits.values()).count(hits[best]) == 1:
         return best
@@ -134,23 +143,20 @@ def _fill(section: Sequence[Line], slots: Sequence[Slot], table: str, warnings: 
     printed = {slots[i].key for i in placement.labels_seen}
     rows: dict[str, dict[str, Cell]] = {}
     missing: list[str] = []
+    placed = placement.rows
     for i, slot in enumerate(slots):
-        tokens = placement.rows.get(i)
+        tokens = placed.get(i)
+        if tokens:
+            rows[slot.key] = cells = dict.fromkeys(slot.fields, BLANK)
+            fill_row(cells, slot.fields, tokens, amount_fields, table, slot.key, warnings)
+            continue
         if tokens is None and slot.key in printed and not placement.warnings:
             # the row's label is printed with no cells after it (an empty table row)
             warnings.append(f"{table}.{slot.key}: printed without values; left blank")
             tokens = []
+        rows[slot.key] = dict.fromkeys(slot.fields, BLANK)
         if tokens is None:
             missing.append(slot.key)
-            rows[slot.key] = {f: Cell(None, "", "") for f in slot.fields}
-            continue
-        cells = {f: Cell(None, "", "") for f in slot.fields}
-        for f, token in zip(slot.fields, tokens):
-            cell, warning = to_cell(token, f, f in amount_fields, f"{table}.{slot.key}.{f}")
-            if warning:
-                warnings.append(warning)
-            cells[f] = cell
-        rows[slot.key] = cells
     return rows, missing
 
 
@@ -179,7 +185,7 @@ def parse_document(doc: Document, source: str) -> Report:
             warnings.append(f"proactive.{key}: row not found; left blank")
     else:
         warnings.append("table 2 not found; left blank")
-        pro_rows = {s.key: {f: Cell(None, "", "") for f in s.fields} for s in _PROACTIVE_SLOTS[template]}
+        pro_rows = {s.key: dict.fromkeys(s.fields, BLANK) for s in _PROACTIVE_SLOTS[template]}
 
     if sections["reviews"]:
         rev_rows, rev_missing = _fill(sections["reviews"], _REVIEW_SLOTS, "reviews", warnings)
@@ -187,7 +193,7 @@ def parse_document(doc: Document, source: str) -> Report:
             warnings.append(f"reviews.{key}: row not found; left blank")
     else:
         warnings.append("table 4 not found; left blank")
-        rev_rows = {s.key: {f: Cell(None, "", "") for f in s.fields} for s in _REVIEW_SLOTS}
+        rev_rows = {s.key: dict.fromkeys(s.fields, BLANK) for s in _REVIEW_SLOTS}
 
     if meta.year is None:
         warnings.append("year not found")

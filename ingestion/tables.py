@@ -24,6 +24,7 @@ from decimal import Decimal
 from typing import Sequence
 
 from .layouts import Line
+from .memo import Memo
 from .record import Cell
 from .text import Token, normalize_label
 
@@ -57,18 +58,44 @@ class LabelMatcher:
         self.has_aliases = bool(owner)
         alternatives = sorted(owner, key=len, reverse=True)
         self._regex = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+        # the same labels recur in every report: remember what each normalised line matched
+        self._seen: dict[str, int | None] = {}
 
     def match(self, norm: str) -> int | None:
         """Index of the slot whose alias occurs rightmost in ``norm``, or None."""
         if self._regex is None or not norm:
             return None
+        try:
+            return self._seen[norm]
+        except KeyError:
+            pass
         best: int | None = None
         for m in self._regex.finditer(norm):
             best = self._owner[m.group(0)]
+        if len(self._seen) >= _MATCH_CACHE:
+            self._seen.clear()  # bounded: prose lines are unique to their report
+        self._seen[norm] = best
         return best
 
 
-@dataclass
+_MATCH_CACHE = 1 << 15
+_MATCHERS: dict[int, tuple[Sequence[Slot], LabelMatcher]] = {}
+
+
+def matcher_for(slots: Sequence[Slot]) -> LabelMatcher:
+    """The :class:`LabelMatcher` of ``slots``, built once per slot table (the parser's tables are constants)."""
+    hit = _MATCHERS.get(id(slots))
+    if hit is not None and hit[0] is slots:
+        return hit[1]
+    matcher = LabelMatcher(slots)
+    if isinstance(slots, tuple):  # immutable: safe to remember (kept alive by the entry, so its id stays its own)
+        if len(_MATCHERS) >= 64:
+            _MATCHERS.clear()
+        _MATCHERS[id(slots)] = (slots, matcher)
+    return matcher
+
+
+@dataclass(slots=True)
 class _Run:
     tokens: list[Token]
     anchor: int | None = None
@@ -101,24 +128,32 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
         first_value = next((i for i, ln in enumerate(lines) if any(t.number is not None for t in ln.tokens)),
                            len(lines))
         header_end = max((i for i, ln in enumerate(lines[:first_value]) if ln.texts), default=-1)
+    has_aliases = matcher.has_aliases
+    match = matcher.match
     for i, line in enumerate(lines):
-        label = matcher.match(line.norm) if line.texts else None
-        if label is not None:
-            seen.add(label)
+        texts = line.texts
+        label = None
+        if texts:
+            label = match(line.norm)
+            if label is not None:
+                seen.add(label)
         tokens = line.tokens
-        if tokens and line.row and line.texts and label is None and all(t.number is None and not t.raw for t in tokens):
-            tokens = []  # empty padding cells of a header row ("第二十条第（一）项 | |||")
-        if tokens and all(t.number is None for t in tokens) and (
-            (matcher.has_aliases and not seen) or i < header_end
-        ):
-            tokens = []
+        if tokens:
+            if line.row and texts and label is None and all(t.number is None and not t.raw for t in tokens):
+                tokens = []  # empty padding cells of a header row ("第二十条第（一）项 | |||")
+            elif (has_aliases and not seen) or i < header_end:
+                if line.row or texts:
+                    if all(t.number is None for t in tokens):
+                        tokens = []
+                else:  # a stream line: the blank lines it may join are dropped one by one
+                    tokens = [t for t in tokens if t.number is not None]
         if not tokens:
-            if line.texts:
+            if texts:
                 events.append(label)
                 stream_run = None
             continue
 
-        if line.row or line.texts:
+        if line.row or texts:
             previous = events[-1] if events else None
             if (not line.texts and isinstance(previous, _Run) and previous.anchor is not None
                     and all(t.number is None and not t.raw for t in previous.tokens)):
@@ -142,17 +177,25 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
             # one cell per line: stray blank lines (NBSP) follow a table, they do not precede a row
             stream_run = _Run(list(tokens), stream=True, pad_right=True)
             events.append(stream_run)
+    # The label printed next to each run: the nearest event before (after) it that is not
+    # unrecognised text (the rest of a broken label), when that event is a label.
     runs: list[_Run] = []
-    for i, event in enumerate(events):
-        if not isinstance(event, _Run):
+    last: _Run | int | None = None
+    for event in events:
+        if event is None:
             continue
-        runs.append(event)
-        for step, attr in ((-1, "prev_label"), (1, "next_label")):
-            j = i + step
-            while 0 <= j < len(events) and events[j] is None:
-                j += step  # unrecognised text: the rest of a broken label
-            if 0 <= j < len(events) and isinstance(events[j], int):
-                setattr(event, attr, events[j])
+        if isinstance(event, _Run):
+            runs.append(event)
+            if last is not None and not isinstance(last, _Run):
+                event.prev_label = last
+        last = event
+    last = None
+    for event in reversed(events):
+        if event is None:
+            continue
+        if isinstance(event, _Run) and last is not None and not isinstance(last, _Run):
+            event.next_label = last
+        last = event
     return runs, seen
 
 
@@ -234,6 +277,9 @@ def _fit_by_labels(runs: list[_Run], free: list[int]) -> dict[int, _Run] | None:
 
 def _assign(result: Placement, run: _Run, s: int, slots: Sequence[Slot], table: str, align: str) -> None:
     """Give ``run``'s cells to slot ``s``, or leave the row blank with a warning when they do not fit."""
+    if len(run.tokens) == len(slots[s].fields):  # the usual row: exactly its cells (as _trim says)
+        result.rows[s] = run.tokens
+        return
     cells = _trim(run.tokens, slots[s].width, "left" if run.pad_right else align)
     if cells is None:
         result.warnings.append(
@@ -250,7 +296,7 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
     ``align`` says where a row's cells stand when a row holds blank padding too
     (see :func:`_trim`).
     """
-    matcher = LabelMatcher(slots)
+    matcher = matcher_for(slots)
     runs, seen = _runs(lines, matcher, align)
     result = Placement(labels_seen=seen)
 
@@ -274,9 +320,9 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
         if 0 <= ri:
             _assign(result, runs[ri], si, slots, table, align)
         gap_runs = runs[ri + 1: rj]
-        free = list(range(si + 1, sj))
         if not gap_runs:
             continue
+        free = list(range(si + 1, sj))
         fitted = _fit_in_order(gap_runs, free, slots, align) if free else None
         if fitted is not None:
             result.rows.update(fitted)
@@ -322,3 +368,57 @@ def to_cell(token: Token, field_key: str, amount: bool, where: str) -> tuple[Cel
     if number != number.to_integral_value():
         return Cell(None, token.raw, token.position), f"{where}: {token.raw!r} at {token.position} is not a whole number"
     return Cell(int(number), token.raw, token.position), None
+
+
+_new_cell = tuple.__new__  # Cell(...) without the NamedTuple constructor's Python-level call
+_NOT_A_VALUE = object()
+#: (number, unit, amount) -> the cell value, or _NOT_A_VALUE where to_cell warns.  The value
+#: depends only on the number's value (not its spelling) and unit, and the same few numbers
+#: fill most cells.
+_VALUES = Memo(1 << 16)
+#: the same for the usual case, a count field and a token without a unit, by number alone
+#: (Decimal keys and int values: a dict the garbage collector never tracks)
+_COUNTS: dict[Decimal, object] = {}
+
+
+def _value(key: tuple[Decimal, str, bool], token: Token) -> object:
+    value = _VALUES.lookup(key, _VALUES)
+    if value is _VALUES:
+        cell, warning = to_cell(token, "", key[2], "")
+        value = _VALUES.put(key, _NOT_A_VALUE if warning else cell.value)
+    return value
+
+
+def fill_row(cells: dict[str, Cell], fields: Sequence[str], tokens: Sequence[Token], amount_fields: frozenset[str],
+             table: str, row: str, warnings: list[str]) -> None:
+    """Set ``cells[field]`` for each field and its token, as :func:`to_cell` makes them.
+
+    A token that cannot be a value of its field leaves a blank cell and adds
+    to_cell's warning (naming the cell ``table.row.field``) to ``warnings``.
+    """
+    get, counts = _VALUES.get, _COUNTS.get
+    for f, token in zip(fields, tokens):
+        raw, number, unit, position = token
+        if number is None:
+            cells[f] = _new_cell(Cell, (None, raw, position))
+            continue
+        key = None
+        if unit or f in amount_fields:
+            key = (number, unit, f in amount_fields)
+            value = get(key, _VALUES)
+        else:  # most cells: a count without a unit
+            value = counts(number, _VALUES)
+        if value is _VALUES:
+            if key is None:
+                key = (number, unit, False)
+                value = _value(key, token)
+                if len(_COUNTS) >= 1 << 16:
+                    _COUNTS.clear()
+                _COUNTS[number] = value
+            else:
+                value = _value(key, token)
+        if value is _NOT_A_VALUE:
+            cells[f], warning = to_cell(token, f, f in amount_fields, f"{table}.{row}.{f}")
+            warnings.append(warning)
+        else:
+            cells[f] = _new_cell(Cell, (value, raw, position))

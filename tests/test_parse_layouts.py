@@ -60,3 +60,23 @@ def test_a_decimal_count_is_not_rounded() -> None:
     rec = parse_bytes(text.encode(), "odd.txt")
     assert rec.proactive["licensing"]["decisions"].value is None
     assert any("not a whole number" in w for w in rec.warnings)
+
+
+def test_remembered_lines_give_the_same_record_and_their_own_positions() -> None:
+    # the parser remembers what each distinct line reads as (from its second sighting on):
+    # a report read for the first, second and third time is the same record, provenance included,
+    # and a line read from memory still points at the line it stands on
+    golden = Report.from_json(_golden("002_6379e42c8043a5dd"))
+    for layout in ("pipe", "cell_lines", "nbsp_cells", "tab_cells", "pdf_spaces", "html"):
+        data = render(golden, layout, seed=5)
+        first, second, third = (parse_bytes(data, "r.txt").to_json(provenance=True) for _ in range(3))
+        assert first == second == third, layout
+        if layout == "html":
+            continue
+        shifted = parse_bytes(b"\n\n\n" + data, "r.txt").to_json(provenance=True)
+        positions = [(a["position"], b["position"]) for a, b in zip(first["provenance"], shifted["provenance"])
+                     if a["position"]]
+        assert positions, layout
+        for before, after in positions:  # "line 84" / "line 84 col 3" -> "line 87" / "line 87 col 3"
+            word, number, *rest = before.split(" ")
+            assert after.split(" ") == [word, str(int(number) + 3), *rest], layout
