@@ -254,6 +254,15 @@ def _label(value: Any) -> str:
 
 def _factorize(s: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Codes and string labels of ``s`` (nulls get a code too, labelled ``<null>``)."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        # a categorical is factorized already: its codes, with nulls (-1) as one more label
+        # (some categories may be unused: labels need not all occur, codes are what count)
+        codes = np.asarray(s.cat.codes, dtype=np.int64)
+        labels = [_label(c) for c in np.asarray(s.cat.categories, dtype=object)]
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(labels), codes)
+            labels.append("<null>")
+        return codes, labels
     codes, uniques = pd.factorize(s, use_na_sentinel=False)
     # to_numpy first: iterating an Arrow-backed array element by element is slow
     return np.asarray(codes, dtype=np.int64), [_label(u) for u in np.asarray(uniques, dtype=object)]

@@ -63,28 +63,37 @@ class GateOutcome:
     scope: str = "everything"
 
 
-def _categorical_frame(con: duckdb.DuckDBPyConnection, relation: str, text_columns: list[str],
-                       other_columns: list[str], where: str = "true") -> pd.DataFrame:
-    """The rows of ``relation`` matching ``where`` as a pandas frame whose text columns are
-    categoricals (DuckDB ENUMs).
+def _categorical_frame(con: duckdb.DuckDBPyConnection, relation: str, categories: dict[str, str],
+                       other_columns: list[str], ids: list[str]) -> pd.DataFrame:
+    """The rows of ``relation`` of the reports ``ids`` (the registered table ``part_ids``) as
+    a pandas frame whose text columns are categoricals.
 
     At a national scale the cells are 30M rows: as Python strings their report ids
-    alone would take gigabytes; as categoricals they take 4 bytes a row.  The ENUM
-    types are dropped again, so the same relation can be read once per part.
+    alone would take gigabytes; as categoricals they take 4 bytes a row.  The report
+    id comes from the join with ``part_ids`` as its position in ``ids`` (no string is
+    converted); the other text columns are cast to DuckDB ENUMs, whose values
+    ``categories`` gives as a query per column (one column, distinct, no nulls).  The
+    ENUM types are dropped again, so the same relation can be read once per part.
     """
     selects, types = [], []
     prefix = relation.rsplit(".", 1)[-1]
-    for column in text_columns:
+    for column, values in categories.items():
         type_name = f"ogi_{prefix}_{column}"
         con.execute(f"drop type if exists {type_name}")
-        con.execute(f"create type {type_name} as enum "
-                    f"(select distinct {column} from {relation} where {column} is not null and {where})")
-        selects.append(f"cast({column} as {type_name}) as {column}")
+        con.execute(f"create type {type_name} as enum ({values})")
+        selects.append(f"cast(t.{column} as {type_name}) as {column}")
         types.append(type_name)
-    selects += other_columns
-    frame = con.execute(f"select {', '.join(selects)} from {relation} where {where}").df()
+    selects += [f"t.{c}" for c in other_columns]
+    # through Arrow: ENUMs arrive as dictionary arrays, which become categoricals without a copy
+    # of their values (and faster than .df() for the numeric columns too)
+    table = con.sql(f"select p.code as report_code, {', '.join(selects)} "
+                    f"from {relation} as t join part_ids as p on t.report_id = p.report_id").to_arrow_table()
+    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    del table
     for type_name in types:
         con.execute(f"drop type {type_name}")
+    codes = frame.pop("report_code").to_numpy()
+    frame.insert(0, "report_id", pd.Categorical.from_codes(codes, categories=pd.Index(ids, dtype="str")))
     return frame
 
 
@@ -148,18 +157,40 @@ def _no_issues() -> pd.DataFrame:
     return QUALITY_ISSUES_SCHEMA.empty_table().to_pandas()
 
 
+TERMS = "wh.intermediate.int_identity_terms"
+CELLS = "wh.intermediate.int_current_cells"
+#: Text columns whose values are few (rules, scopes, row and column keys): their categories
+#: are read once per gate, not once per part (each read is a scan of the whole table).
+TERM_KEYS = ["rule", "severity", "scope_kind", "scope"]
+CELL_KEYS = ["table_name", "row_key", "col_key"]
+
+
 def _parts(con: duckdb.DuckDBPyConnection, judge: list[str], size: int
            ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    """The terms and cells of ``judge``, ``size`` reports at a time (the gate's memory bound)."""
+    """The terms and cells of ``judge``, ``size`` reports at a time (the gate's memory bound).
+
+    Per part the warehouse is scanned three times: the part's identity-term texts (the
+    only many-valued text besides the report id, which comes from the join), its terms
+    and its cells.
+    """
+    if not judge:
+        return
+    for name, relation, columns in (("gate_term_keys", TERMS, TERM_KEYS), ("gate_cell_keys", CELLS, CELL_KEYS)):
+        con.execute(f"create or replace temp table {name} as select distinct {', '.join(columns)} from {relation}")
+    keys = {**{c: f"select distinct {c} from gate_term_keys where {c} is not null" for c in TERM_KEYS},
+            **{c: f"select distinct {c} from gate_cell_keys where {c} is not null" for c in CELL_KEYS}}
     in_part = "report_id in (select report_id from part_ids)"
     for start in range(0, len(judge), max(size, 1)):
-        con.register("part_ids", pa.table({"report_id": pa.array(judge[start:start + size], pa.string())}))
+        ids = judge[start:start + size]
+        con.register("part_ids", pa.table({"report_id": pa.array(ids, pa.string()),
+                                           "code": pa.array(range(len(ids)), pa.int32())}))
         try:
-            terms = _categorical_frame(con, "wh.intermediate.int_identity_terms",
-                                       ["report_id", "rule", "severity", "scope_kind", "scope", "cells"],
-                                       ["lhs", "rhs", "residual"], where=in_part)
-            cells = _categorical_frame(con, "wh.intermediate.int_current_cells",
-                                       ["report_id", "table_name", "row_key", "col_key"], ["value"], where=in_part)
+            terms = _categorical_frame(
+                con, TERMS,
+                {**{c: keys[c] for c in TERM_KEYS},
+                 "cells": f"select distinct cells from {TERMS} where cells is not null and {in_part}"},
+                ["lhs", "rhs", "residual"], ids)
+            cells = _categorical_frame(con, CELLS, {c: keys[c] for c in CELL_KEYS}, ["value"], ids)
         finally:
             con.unregister("part_ids")
         yield terms, cells
