@@ -41,7 +41,8 @@ MIN_RUN_FILES = int(os.environ.get("OGI_GATE_MIN_RUN_FILES", "10"))
 #: What makes an issue "the same" from one run to the next (alerts name only new ones).
 ISSUE_KEY = ["report_id", "rule", "scope_kind", "scope"]
 #: Reports validated per part of the gate (env OGI_GATE_CHUNK_REPORTS): bounds its memory
-#: (~1 GB per 40,000 reports: frames, GE's copies of batch columns, DuckDB's reads).
+#: (~1 GB per 40,000 reports: frames, GE's copies of batch columns, DuckDB's reads;
+#: 60,000 measured 3.6 GB against 2.4 GB for the whole gate at 150,000 reports).
 DEFAULT_CHUNK_REPORTS = 40_000
 #: The gate's state: the fingerprint each current report was last judged with.
 JUDGED_TABLE = "quality_judged"
@@ -64,7 +65,7 @@ class GateOutcome:
 
 
 def _categorical_frame(con: duckdb.DuckDBPyConnection, relation: str, categories: dict[str, str],
-                       other_columns: list[str], ids: list[str]) -> pd.DataFrame:
+                       other_columns: list[str], ids: pd.Index) -> pd.DataFrame:
     """The rows of ``relation`` of the reports ``ids`` (the registered table ``part_ids``) as
     a pandas frame whose text columns are categoricals.
 
@@ -93,7 +94,7 @@ def _categorical_frame(con: duckdb.DuckDBPyConnection, relation: str, categories
     for type_name in types:
         con.execute(f"drop type {type_name}")
     codes = frame.pop("report_code").to_numpy()
-    frame.insert(0, "report_id", pd.Categorical.from_codes(codes, categories=pd.Index(ids, dtype="str")))
+    frame.insert(0, "report_id", pd.Categorical.from_codes(codes, categories=ids))
     return frame
 
 
@@ -185,12 +186,13 @@ def _parts(con: duckdb.DuckDBPyConnection, judge: list[str], size: int
         con.register("part_ids", pa.table({"report_id": pa.array(ids, pa.string()),
                                            "code": pa.array(range(len(ids)), pa.int32())}))
         try:
+            id_index = pd.Index(ids, dtype="str")  # one set of categories for both frames
             terms = _categorical_frame(
                 con, TERMS,
                 {**{c: keys[c] for c in TERM_KEYS},
                  "cells": f"select distinct cells from {TERMS} where cells is not null and {in_part}"},
-                ["lhs", "rhs", "residual"], ids)
-            cells = _categorical_frame(con, CELLS, {c: keys[c] for c in CELL_KEYS}, ["value"], ids)
+                ["lhs", "rhs", "residual"], id_index)
+            cells = _categorical_frame(con, CELLS, {c: keys[c] for c in CELL_KEYS}, ["value"], id_index)
         finally:
             con.unregister("part_ids")
         yield terms, cells
