@@ -946,7 +946,7 @@ def _at_least_one(parts: Iterable[tuple[pd.DataFrame | None, pd.DataFrame | None
 def _union(indexes: list[pd.Index]) -> pd.Index:
     if not indexes:
         return pd.Index([], dtype="str")
-    return pd.Index(pd.concat([i.to_series() for i in indexes], ignore_index=True).unique())
+    return indexes[0].append(indexes[1:]).unique()
 
 
 def _merge_outcome(merged: dict[tuple[str, str], ExpectationOutcome], out: ExpectationOutcome) -> None:

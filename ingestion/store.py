@@ -203,6 +203,7 @@ def _tmp_beside(path: Path) -> Path:
 
 
 def _fsync(path: Path) -> None:
+    """fsync a file or a folder (a folder's entries: renames in it are durable)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -454,14 +455,6 @@ def table_rows(parquet_dir: Path) -> dict[str, int]:
     return {n: sum(pq.ParquetFile(f).metadata.num_rows for f in table_files(parquet_dir, n)) for n in PARSED_TABLES}
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _apply(parquet_dir: Path, plan: dict[str, list]) -> None:
     """Carry out a commit's renames and deletions (again, if need be: every step is idempotent)."""
     for tmp, final in plan["rename"]:
@@ -469,9 +462,9 @@ def _apply(parquet_dir: Path, plan: dict[str, list]) -> None:
             os.replace(parquet_dir / tmp, parquet_dir / final)
     for name in plan["delete"]:
         (parquet_dir / name).unlink(missing_ok=True)
-    _fsync_dir(parquet_dir)
+    _fsync(parquet_dir)
     (parquet_dir / JOURNAL).unlink(missing_ok=True)
-    _fsync_dir(parquet_dir)
+    _fsync(parquet_dir)
 
 
 def recover(parquet_dir: Path) -> bool:

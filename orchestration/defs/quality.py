@@ -119,22 +119,23 @@ class GateScope:
     fingerprints: pd.DataFrame  # report_id, fingerprint of every current report
     judge: list[str]  # report ids to validate, sorted
     carried: pd.DataFrame  # earlier issues of the current reports not judged again
-    why: str  # "everything" (first run, new suites, --full) or "changed reports"
+    why: str  # "everything" (first run, another gate, OGI_GATE_FULL) or "changed reports"
 
 
-def _scope(con: duckdb.DuckDBPyConnection, p: paths.Paths, judged_with: str) -> GateScope:
+def _scope(con: duckdb.DuckDBPyConnection, p: paths.Paths, judged_with: str,
+           previous: pd.DataFrame | None) -> GateScope:
     """The reports whose fingerprint differs from the one they were last judged with.
 
     The state (``HOME/parquet/quality_judged.parquet``: report_id, fingerprint,
     judged_with) is written only after a gate that passed; it is dropped
     (everything judged again) when the gate changed (``judged_with``:
     :func:`expectations.gate.judgement_fingerprint`), when quality_issues is
-    missing, or with ``OGI_GATE_FULL=1``.
+    missing (``previous`` is None), or with ``OGI_GATE_FULL=1``.
     """
     fingerprints = con.execute(FINGERPRINTS_SQL).df()
-    state_path, issues_path = p.table(JUDGED_TABLE), p.table("quality_issues")
+    state_path = p.table(JUDGED_TABLE)
     state = None
-    if state_path.exists() and issues_path.exists() and os.environ.get("OGI_GATE_FULL", "") in ("", "0"):
+    if state_path.exists() and previous is not None and os.environ.get("OGI_GATE_FULL", "") in ("", "0"):
         state = pq.read_table(state_path).to_pandas()
         if "judged_with" not in state.columns or (len(state) and set(state["judged_with"]) != {judged_with}):
             state = None
@@ -143,7 +144,6 @@ def _scope(con: duckdb.DuckDBPyConnection, p: paths.Paths, judged_with: str) -> 
     same = fingerprints.merge(state[["report_id", "fingerprint"]], on=["report_id", "fingerprint"], how="inner")
     unchanged = set(same["report_id"])
     judge = sorted(set(fingerprints["report_id"]) - unchanged)
-    previous = pq.read_table(issues_path).to_pandas()
     carried = previous[previous["report_id"].isin(unchanged)].reset_index(drop=True)
     return GateScope(fingerprints, judge, carried, "changed reports")
 
@@ -244,11 +244,14 @@ def run_quality_gate(p: paths.Paths, run_id: str, run_started: datetime | None =
     from expectations.gate import issues_table, judgement_fingerprint, run_gate_parts  # GE: lazily (P15)
 
     started = time.perf_counter()
+    # the last run's findings: carried for unchanged reports, and what makes an issue new
+    previous_path = p.table("quality_issues")
+    previous = pq.read_table(previous_path).to_pandas() if previous_path.exists() else None
     con = duckdb.connect()
     try:
         con.execute(f"attach '{p.build_warehouse}' as wh (read_only)")
         judged_with = judgement_fingerprint()
-        scope = _scope(con, p, judged_with)
+        scope = _scope(con, p, judged_with, previous)
         reports = con.execute(
             "select report_id, source_file, agency, year, parsed_at from wh.intermediate.int_current_reports"
         ).df()
@@ -268,12 +271,11 @@ def run_quality_gate(p: paths.Paths, run_id: str, run_started: datetime | None =
     finally:
         con.close()
     _release_memory()
-    previous_path = p.table("quality_issues")
     issues = result.issues
-    if previous_path.exists() and len(issues):
-        previous = pq.read_table(previous_path, columns=[*ISSUE_KEY, "checked_at"]).to_pandas()
-        previous = previous.astype({k: str for k in ISSUE_KEY}).drop_duplicates(ISSUE_KEY)
-        merged = issues[ISSUE_KEY].astype(str).merge(previous, how="left", on=ISSUE_KEY)
+    if previous is not None and len(issues):
+        seen_before = (previous[[*ISSUE_KEY, "checked_at"]].astype({k: str for k in ISSUE_KEY})
+                       .drop_duplicates(ISSUE_KEY))
+        merged = issues[ISSUE_KEY].astype(str).merge(seen_before, how="left", on=ISSUE_KEY)
         seen = merged["checked_at"].notna().to_numpy()
         new_issues = issues[~seen]
         # an issue found before keeps the time it was first found: an unchanged warehouse
