@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import pandas as pd
 
 from .gate import GateResult, jsonable
-from .suites import CELL_RULE_NAMES, GATE_CHECK_NAME, RULES, check_names
+from .rules import BY_NAME
+from .suites import GATE_CHECK_NAME, check_names
 
 if TYPE_CHECKING:  # pragma: no cover
     import dagster as dg
@@ -34,12 +35,9 @@ def _description(name: str) -> str:
         return ("Run-level quality gate (Great Expectations): schema of int_identity_terms and stg_cells, "
                 "known rules, and the share of unparseable files / decertified reports "
                 "(max: env OGI_MAX_BAD_SHARE, default 0.5). Blocking.")
-    if name in RULES:
-        spec = RULES[name]
-        what = "quarantines the reports that break it" if spec.severity == "blocking" else "warning only"
-        return f"{name} ({spec.severity}, {what}): {spec.description}"
-    spec = CELL_RULE_NAMES[name]
-    return f"{name} ({spec.severity}, quarantines the reports that break it): {spec.description}"
+    spec = BY_NAME[name]
+    what = "quarantines the reports that break it" if spec.severity == "blocking" else "warning only"
+    return f"{name} ({spec.severity}, {what}): {spec.description}"
 
 
 def gate_check_specs(asset_key: "dg.AssetKey | str | Sequence[str]", *,
@@ -117,7 +115,7 @@ def _rule_check(result: GateResult, asset_key: Any, name: str, sample_size: int)
     passed = evaluated and not errors and all(o.success for o in outcomes)
     issues = result.issues_for(name)
     sample = _sample(issues, sample_size)
-    spec_severity = RULES[name].severity if name in RULES else CELL_RULE_NAMES[name].severity
+    spec_severity = BY_NAME[name].severity
     residual = issues["residual"]
     metadata: dict[str, Any] = {
         "rule_severity": spec_severity,

@@ -38,13 +38,12 @@ import pandas as pd
 
 from ingestion.templates import AMOUNT_FIELDS, SIGNED_FIELDS
 
+from .rules import BY_NAME
 from .suites import (
-    CELL_RULE_NAMES,
     CELLS_COLUMNS,
     CELLS_OPTIONAL,
     ISSUE_COLUMNS,
     MAX_SHARE_PARAMETER,
-    RULES,
     SUITE_VERSION,
     TERM_RULES,
     TERMS_COLUMNS,
@@ -355,7 +354,7 @@ def _terms_batches(terms: pd.DataFrame, labelled: bool = True) -> _Batches:
         why = f"int_identity_terms lacks columns {missing}"
         skipped["terms_rows"] = why
         for r in TERM_RULES:
-            skipped[f"rule.{r.rule}"] = why
+            skipped[f"rule.{r.name}"] = why
         return _Batches(frames, skipped)
 
     residual = terms["residual"]
@@ -379,15 +378,15 @@ def _terms_batches(terms: pd.DataFrame, labelled: bool = True) -> _Batches:
 
     if not numeric_ok:
         for r in TERM_RULES:
-            skipped[f"rule.{r.rule}"] = "lhs/rhs/residual are not float64"
+            skipped[f"rule.{r.name}"] = "lhs/rhs/residual are not float64"
         return _Batches(frames, skipped)
     values = residual.to_numpy()
     keys = [_level(terms["report_id"]), _level(terms["scope"])] if labelled else None
     code_of = {label: code for code, label in enumerate(rule_labels)}
     for r in TERM_RULES:
-        code = code_of.get(r.rule)
+        code = code_of.get(r.name)
         pos = np.flatnonzero(rule_codes == code) if code is not None else np.empty(0, dtype=np.int64)
-        frames[f"rule.{r.rule}"] = pd.DataFrame({"residual": values[pos]}, index=_row_index(pos, keys))
+        frames[f"rule.{r.name}"] = pd.DataFrame({"residual": values[pos]}, index=_row_index(pos, keys))
     return _Batches(frames, skipped)
 
 
@@ -647,7 +646,7 @@ def _cell_issues(cells: pd.DataFrame, batch: pd.DataFrame, positions: np.ndarray
     return pd.DataFrame({
         "report_id": c["report_id"].to_numpy(),
         "rule": rule,
-        "severity": CELL_RULE_NAMES[rule].severity,
+        "severity": BY_NAME[rule].severity,
         "scope_kind": "cell",
         "scope": scope,
         "expected": expected,
@@ -836,7 +835,7 @@ def run_gate_parts(
                         raise RuntimeError(f"GE counted {out.unexpected_count} then "
                                            f"{got.get('unexpected_count')} unexpected rows")
                     pos = _positions(got)
-                    part = (_term_issues(terms, pos) if exp.rule in RULES
+                    part = (_term_issues(terms, pos) if BY_NAME[exp.rule].source == "terms"
                             else _cell_issues(cells, frame, pos, exp.rule))
                 except Exception as exc:  # noqa: BLE001  no issue rows: the run cannot pass
                     log.exception("quality gate: unexpected rows of %s", exp.rule)

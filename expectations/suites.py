@@ -54,28 +54,28 @@ from ingestion.templates import (
     SIGNED_FIELDS,
 )
 
+from .rules import BY_NAME, CELL_RULES, SEVERITIES, TERM_RULES, TOLERANCE, Rule, Severity, rule_severity_pairs
+
+#: The scope kinds of the identity terms (cell rules have scope kind ``cell``).
+TERM_SCOPE_KINDS: tuple[str, ...] = ("column", "row", "report")
+
 if TYPE_CHECKING:  # pragma: no cover
     import great_expectations as gx
 
 #: Version of the suites below; bump with :data:`SUITE_FINGERPRINT` on any change.
-SUITE_VERSION = "1.0.0"
+SUITE_VERSION = "1.1.0"
 #: sha256 of the suites' JSON (:func:`suites_fingerprint`) at :data:`SUITE_VERSION`.
-SUITE_FINGERPRINT = "3ae6d6a0035b1682be38a959c8089ab4e3c774886b285eb3001cc4ab2c09f34b"
+SUITE_FINGERPRINT = "08a8404dd7903fc661924415c3ecc5c66afaac46cd9ca67a055062693ea6c483"
 
 #: Prefix of every suite name (and of Data Docs pages).
 SUITE_PREFIX = "ogi"
-#: Default tolerance on a residual: the identities hold between integer counts.
-TOLERANCE = 1e-9
 #: Expectation parameter (GE ``$PARAMETER``) carrying the run's max bad share.
 MAX_SHARE_PARAMETER = "max_bad_share"
 #: Name of the run-level Dagster check (blocking).
 GATE_CHECK_NAME = "quality_gate"
 
-Severity = Literal["blocking", "warning"]
 Level = Literal["run", "report"]
 
-SEVERITIES: tuple[str, ...] = ("blocking", "warning")
-SCOPE_KINDS: tuple[str, ...] = ("column", "row", "report")
 TABLE_NAMES: tuple[str, ...] = ("applications", "reviews", "proactive")
 
 #: Columns of the dbt model ``int_identity_terms`` (one row per report x rule x scope).
@@ -93,58 +93,6 @@ ISSUE_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class RuleSpec:
-    """One rule of the terms frame: its name, severity and what it asserts."""
-
-    rule: str
-    severity: Severity
-    description: str
-    tolerance: float = TOLERANCE
-
-
-#: The rules of ``int_identity_terms``; each is judged by one expectation on its own batch.
-TERM_RULES: tuple[RuleSpec, ...] = (
-    RuleSpec("identity_1_balance", "blocking",
-             "table 3, per applicant column: new_received + carried_over = total + carried_forward"),
-    RuleSpec("identity_2_outcomes", "blocking",
-             "table 3, per applicant column: total = sum of the outcome rows"),
-    RuleSpec("identity_3_applicants", "blocking",
-             "table 3, per row: total column = sum of the six applicant columns"),
-    RuleSpec("identity_4_reviews", "blocking",
-             "table 4, per row: total = upheld + corrected + other + pending"),
-    RuleSpec("keys_present", "blocking",
-             "per report x table: cells present = cells the template requires"),
-    RuleSpec("identity_5_carry_over", "warning",
-             "across years, per agency and column: carried_over(year) = carried_forward(year - 1)"),
-    RuleSpec("stock_rule", "warning",
-             "2021 table 2 across years: the stock of regulations and normative documents carries over"),
-    RuleSpec("template_year", "warning",
-             "the template matches the year (2019 form up to 2020, 2021 form after)"),
-)
-RULES: dict[str, RuleSpec] = {r.rule: r for r in TERM_RULES}
-
-
-@dataclass(frozen=True)
-class CellRuleSpec:
-    """One value rule on the staging cells (scope_kind ``cell``, scope ``table.row.col``)."""
-
-    rule: str
-    severity: Severity
-    description: str
-
-
-CELL_RULES: tuple[CellRuleSpec, ...] = (
-    CellRuleSpec("value_non_negative", "blocking",
-                 "every value is >= 0, except the signed field `change` (blank is allowed)"),
-    CellRuleSpec("value_integer", "blocking",
-                 "every count is an integer: value - floor(value) = 0 (amounts may be decimal)"),
-    CellRuleSpec("key_known", "blocking",
-                 "table.row.col is a cell of one of the national templates"),
-)
-CELL_RULE_NAMES: dict[str, CellRuleSpec] = {r.rule: r for r in CELL_RULES}
-
-
 def known_cell_keys() -> tuple[str, ...]:
     """Every ``table.row.col`` the two templates define (ingestion/templates.py), sorted."""
     keys: set[str] = set()
@@ -156,11 +104,6 @@ def known_cell_keys() -> tuple[str, ...]:
         for prow in rows:
             keys.update(f"proactive.{prow.key}.{f}" for f in prow.fields)
     return tuple(sorted(keys))
-
-
-def rule_severity_pairs() -> tuple[str, ...]:
-    """The allowed values of the helper column ``rule_severity`` ("rule:severity")."""
-    return tuple(f"{r.rule}:{r.severity}" for r in TERM_RULES)
 
 
 @dataclass(frozen=True)
@@ -221,7 +164,7 @@ def _terms_rows() -> SuiteSpec:
              "every rule is one the gate judges, with the severity the gate knows it by"),
         _run("ExpectColumnValuesToBeInSet", {"column": "severity", "value_set": list(SEVERITIES)},
              "schema_terms_severity", "severity is blocking or warning"),
-        _run("ExpectColumnValuesToBeInSet", {"column": "scope_kind", "value_set": list(SCOPE_KINDS)},
+        _run("ExpectColumnValuesToBeInSet", {"column": "scope_kind", "value_set": list(TERM_SCOPE_KINDS)},
              "schema_terms_scope_kind", "scope_kind is column, row or report"),
         _run("ExpectColumnValuesToBeBetween",
              {"column": "residual_error", "min_value": -TOLERANCE, "max_value": TOLERANCE},
@@ -231,15 +174,15 @@ def _terms_rows() -> SuiteSpec:
                      "Row-level schema of int_identity_terms")
 
 
-def _rule_suite(spec: RuleSpec) -> SuiteSpec:
+def _rule_suite(spec: Rule) -> SuiteSpec:
     exp = ExpectationSpec(
         "ExpectColumnValuesToBeBetween",
         {"column": "residual", "min_value": -spec.tolerance, "max_value": spec.tolerance},
-        spec.rule, "report", spec.severity, spec.rule,
-        f"{spec.rule} ({spec.severity}): {spec.description}; residual = lhs - rhs must be 0",
+        spec.name, "report", spec.severity, spec.name,
+        f"{spec.name} ({spec.severity}): {spec.description}; residual = lhs - rhs must be 0",
     )
-    return SuiteSpec(f"{SUITE_PREFIX}.rule.{spec.rule}", f"rule.{spec.rule}", (exp,),
-                     spec.description, {"rule": spec.rule, "severity": spec.severity})
+    return SuiteSpec(f"{SUITE_PREFIX}.rule.{spec.name}", f"rule.{spec.name}", (exp,),
+                     spec.description, {"rule": spec.name, "severity": spec.severity})
 
 
 def _cells_structure() -> SuiteSpec:
@@ -263,7 +206,7 @@ def _cells_rows() -> SuiteSpec:
 
 def _cell_values() -> SuiteSpec:
     def cell(rule: str, type_: str, kwargs: dict[str, Any]) -> ExpectationSpec:
-        spec = CELL_RULE_NAMES[rule]
+        spec = BY_NAME[rule]
         return ExpectationSpec(type_, kwargs, rule, "report", spec.severity, rule,
                                f"{rule} ({spec.severity}): {spec.description}")
 

@@ -52,7 +52,7 @@ def clean_terms(report_ids: list[str]) -> list[dict[str, Any]]:
     rows = []
     for rid in report_ids:
         for spec in TERM_RULES:
-            rows.append(term(rid, spec.rule, "total", 7, 7, severity=spec.severity))
+            rows.append(term(rid, spec.name, "total", 7, 7, severity=spec.severity))
     return rows
 
 
