@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-TEMPLATES: tuple[str, ...] = ("2019", "2021")
-
 #: Table 3 columns, in printed order.
 APPLICANT_COLUMNS: tuple[str, ...] = (
     "natural_person",
@@ -177,35 +175,100 @@ AMOUNT_FIELDS: frozenset[str] = frozenset({"amount_10k_yuan"})
 #: Fields that may be negative (a change against last year).
 SIGNED_FIELDS: frozenset[str] = frozenset({"change"})
 
-PROACTIVE_ROWS: dict[str, tuple[ProactiveRow, ...]] = {
-    "2021": (
-        ProactiveRow("regulations", "规章", ("issued", "abolished", "in_force"), ("规章",)),
-        ProactiveRow("normative_documents", "行政规范性文件", ("issued", "abolished", "in_force"),
-                     ("规范性文件",)),
-        ProactiveRow("licensing", "行政许可", ("decisions",), ("行政许可",)),
-        ProactiveRow("penalty", "行政处罚", ("decisions",), ("行政处罚",)),
-        ProactiveRow("coercion", "行政强制", ("decisions",), ("行政强制",)),
-        ProactiveRow("fees", "行政事业性收费", ("amount_10k_yuan",), ("事业性收费",)),
-    ),
-    "2019": (
-        ProactiveRow("regulations", "规章", ("made", "published", "total_public"), ("规章",)),
-        ProactiveRow("normative_documents", "规范性文件", ("made", "published", "total_public"),
-                     ("规范性文件",)),
-        ProactiveRow("licensing", "行政许可", ("prev_items", "change", "decisions"), ("行政许可",)),
-        ProactiveRow("other_services", "其他对外管理服务事项", ("prev_items", "change", "decisions"),
-                     ("对外管理服务",)),
-        ProactiveRow("penalty", "行政处罚", ("prev_items", "change", "decisions"), ("行政处罚",)),
-        ProactiveRow("coercion", "行政强制", ("prev_items", "change", "decisions"), ("行政强制",)),
-        ProactiveRow("fees", "行政事业性收费", ("prev_items", "change"), ("事业性收费",)),
-        ProactiveRow("procurement", "政府集中采购", ("projects", "amount_10k_yuan"), ("集中采购",)),
-    ),
-}
+@dataclass(frozen=True)
+class StockRow:
+    """A table-2 row whose stock carries over from year to year (the stock rule):
+    ``stock`` of a year = ``stock`` of the year before + ``added`` - ``removed``."""
 
+    row: str
+    stock: str
+    added: str
+    removed: str
+
+
+@dataclass(frozen=True)
+class Form:
+    """One national template (form) of the annual report, as data.
+
+    ``key`` is the template's name in records and the warehouse ("2019", "2021").  A report
+    of a year between ``first_year`` and ``last_year`` (either open) should use this form.
+    Table 3 and table 4 are the same on every form; table 2 differs (``proactive_rows``), and
+    so does how row (六) of table 3 is printed (``other_variant``: "single" or "split"; the
+    source decides, this is what the form prescribes).
+    """
+
+    key: str
+    document: str  # the circular that set the form
+    first_year: int | None
+    last_year: int | None
+    proactive_rows: tuple[ProactiveRow, ...]
+    #: column headers of table 2 that only this form prints: they decide a report's template
+    markers: tuple[str, ...]
+    other_variant: str
+    #: table-2 rows whose stock the stock rule carries across years
+    stock_rows: tuple[StockRow, ...] = ()
+
+    def covers(self, year: int) -> bool:
+        """Whether a report for ``year`` should use this form."""
+        return (self.first_year is None or year >= self.first_year) and (
+            self.last_year is None or year <= self.last_year)
+
+
+#: The national forms, oldest first.
+FORMS: tuple[Form, ...] = (
+    Form(
+        key="2019",
+        document="国办公开办函〔2019〕60号",
+        first_year=None,
+        last_year=2020,
+        proactive_rows=(
+            ProactiveRow("regulations", "规章", ("made", "published", "total_public"), ("规章",)),
+            ProactiveRow("normative_documents", "规范性文件", ("made", "published", "total_public"),
+                         ("规范性文件",)),
+            ProactiveRow("licensing", "行政许可", ("prev_items", "change", "decisions"), ("行政许可",)),
+            ProactiveRow("other_services", "其他对外管理服务事项", ("prev_items", "change", "decisions"),
+                         ("对外管理服务",)),
+            ProactiveRow("penalty", "行政处罚", ("prev_items", "change", "decisions"), ("行政处罚",)),
+            ProactiveRow("coercion", "行政强制", ("prev_items", "change", "decisions"), ("行政强制",)),
+            ProactiveRow("fees", "行政事业性收费", ("prev_items", "change"), ("事业性收费",)),
+            ProactiveRow("procurement", "政府集中采购", ("projects", "amount_10k_yuan"), ("集中采购",)),
+        ),
+        markers=("新制作数量", "新公开数量", "对外公开总数", "上一年项目数", "本年增/减", "采购项目数", "采购总金额"),
+        other_variant="single",
+    ),
+    Form(
+        key="2021",
+        document="国办公开办函〔2021〕30号",
+        first_year=2021,
+        last_year=None,
+        proactive_rows=(
+            ProactiveRow("regulations", "规章", ("issued", "abolished", "in_force"), ("规章",)),
+            ProactiveRow("normative_documents", "行政规范性文件", ("issued", "abolished", "in_force"),
+                         ("规范性文件",)),
+            ProactiveRow("licensing", "行政许可", ("decisions",), ("行政许可",)),
+            ProactiveRow("penalty", "行政处罚", ("decisions",), ("行政处罚",)),
+            ProactiveRow("coercion", "行政强制", ("decisions",), ("行政强制",)),
+            ProactiveRow("fees", "行政事业性收费", ("amount_10k_yuan",), ("事业性收费",)),
+        ),
+        markers=("制发件数", "废止件数", "现行有效", "本年发件", "收费金额"),
+        other_variant="split",
+        stock_rows=(
+            StockRow("regulations", "in_force", "issued", "abolished"),
+            StockRow("normative_documents", "in_force", "issued", "abolished"),
+        ),
+    ),
+)
+
+#: Form key -> form.
+FORMS_BY_KEY: dict[str, Form] = {f.key: f for f in FORMS}
+#: The template keys, oldest first.
+TEMPLATES: tuple[str, ...] = tuple(f.key for f in FORMS)
+#: The form a report uses when neither its table 2 nor its year tells: the newest.
+DEFAULT_TEMPLATE: str = FORMS[-1].key
+#: Table 2 rows by template.
+PROACTIVE_ROWS: dict[str, tuple[ProactiveRow, ...]] = {f.key: f.proactive_rows for f in FORMS}
 #: Column headers of table 2 that only one template prints: they decide the template.
-TEMPLATE_MARKERS: dict[str, tuple[str, ...]] = {
-    "2021": ("制发件数", "废止件数", "现行有效", "本年发件", "收费金额"),
-    "2019": ("新制作数量", "新公开数量", "对外公开总数", "上一年项目数", "本年增/减", "采购项目数", "采购总金额"),
-}
+TEMPLATE_MARKERS: dict[str, tuple[str, ...]] = {f.key: f.markers for f in FORMS}
 
 #: Section headings (normalised substrings) that open or close the three tables.
 SECTION_MARKERS: dict[str, tuple[str, ...]] = {
@@ -218,5 +281,8 @@ SECTION_MARKERS: dict[str, tuple[str, ...]] = {
 
 
 def template_for_year(year: int) -> str:
-    """The template a report for ``year`` should use (2019 form up to 2020, 2021 form after)."""
-    return "2019" if year <= 2020 else "2021"
+    """The template a report for ``year`` should use (the form whose years cover it)."""
+    for form in FORMS:
+        if form.covers(year):
+            return form.key
+    return DEFAULT_TEMPLATE
