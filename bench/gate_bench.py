@@ -3,7 +3,7 @@
 Builds a synthetic ``int_identity_terms`` frame (default 150,000 reports x 45
 terms = 6.75M rows, a small share of broken identities), then times
 
-* ``gate_s``: :func:`expectations.gate.run_gate` on it (GE already imported;
+* ``gate_s``: :func:`expectations.run.run_gate` on it (GE already imported;
   every row judged by GE; quality_issues built from GE's unexpected rows), and
 * ``sql_s``: the same identities as ONE DuckDB SQL query over the same pandas
   frame, materialising the same issue rows,
@@ -109,12 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     import great_expectations  # noqa: F401  (the one-off import cost, reported apart)
     import_s = time.perf_counter() - t
 
-    from expectations.gate import run_gate
+    from expectations.run import run_gate
 
     gate_times, timings, result = [], {}, None
     for _ in range(args.repeat):
         t = time.perf_counter()
-        result = run_gate(terms, cells, max_decertified_share=0.5, fingerprint_batches=args.fingerprint)
+        result = run_gate(terms, cells, max_bad_share=0.5, fingerprint_batches=args.fingerprint)
         gate_times.append(time.perf_counter() - t)
         timings = result.timings
 
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     docs_s = None
     if args.docs is not None:
         t = time.perf_counter()
-        run_gate(terms, cells, docs_dir=args.docs, max_decertified_share=0.5)
+        run_gate(terms, cells, docs_dir=args.docs, max_bad_share=0.5)
         docs_s = time.perf_counter() - t
 
     assert result is not None

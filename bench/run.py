@@ -296,7 +296,7 @@ def gate_fallback(home: Path) -> dict[str, float]:
     """gate_s and sql_s measured here, when the run's metadata does not carry them."""
     import duckdb
 
-    from expectations.gate import run_gate
+    from expectations.run import run_gate
 
     with duckdb.connect(str(home / "build" / "warehouse.duckdb"), read_only=True) as con:
         started = time.perf_counter()

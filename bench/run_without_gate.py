@@ -16,12 +16,12 @@ def main(inbox: str, home: str) -> int:
     import dagster as dg
     import pyarrow.parquet as pq
 
-    from ingestion.schema import QUALITY_ISSUES_SCHEMA
+    from expectations.issues import ISSUES_SCHEMA
     from orchestration import runner
 
     p = runner.prepare(home=Path(home), inbox=Path(inbox))
     if not p.table("quality_issues").exists():
-        pq.write_table(QUALITY_ISSUES_SCHEMA.empty_table(), p.table("quality_issues"))
+        pq.write_table(ISSUES_SCHEMA.empty_table(), p.table("quality_issues"))
     defs = runner.load_definitions()
     job = defs.resolve_job_def(runner.JOB_NAME)
     keys = [k for k in job.asset_layer.executable_asset_keys if k.to_user_string() != "quality/quality_issues"]

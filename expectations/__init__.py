@@ -1,7 +1,15 @@
-"""Data-quality gate of the warehouse: Great Expectations suites, the gate, its Dagster adapter and alerts.
+"""The quality gate of the warehouse: rules, Great Expectations suites, the gate, alerts, Dagster checks.
 
-Importing this package does not import Great Expectations or Dagster (STACK_NOTES P15);
-:func:`expectations.gate.run_gate` and :mod:`expectations.dagster_adapter` import them when called.
+Modules, in the order the data goes through them: ``rules`` (the rules, as data),
+``suites`` (the Great Expectations suites built from them), ``state`` (what the gate keeps
+between runs), ``load`` (what it reads from the built warehouse), ``batches`` (frames made
+into GE batches), ``run`` (Great Expectations run part by part), ``issues`` (the
+``quality_issues`` table), ``gate`` (all of it, for one run), then ``alerts`` and
+``dagster_adapter``.
+
+Importing this package imports neither Great Expectations nor Dagster (importing Great
+Expectations takes seconds, and the Dagster code location must load quickly): the modules
+that need them import them inside their functions.
 """
 from __future__ import annotations
 

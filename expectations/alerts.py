@@ -3,7 +3,7 @@
 :func:`build_alert` makes the alert (a JSON-able dict listing every issue with
 its agency, year, rule, residual and source file); :func:`send_alert` appends
 it as one line to ``HOME/alerts.jsonl`` and, if a webhook URL is configured
-(``OGI_ALERT_WEBHOOK``), POSTs it as JSON with a timeout and retries.  Sending
+(the setting ``OGI_ALERT_WEBHOOK``), POSTs it as JSON with a timeout and retries.  Sending
 never raises: failures are logged.  Standard library only.
 """
 from __future__ import annotations
@@ -15,14 +15,17 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pandas as pd
 
+from .results import jsonable
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .gate import GateOutcome
+
 log = logging.getLogger(__name__)
 
-#: Environment variable holding the webhook URL (unset: no webhook).
-ENV_WEBHOOK = "OGI_ALERT_WEBHOOK"
 #: File, under the warehouse home, that receives one JSON line per alert.
 ALERTS_FILE = "alerts.jsonl"
 ALERT_KIND = "ogi.quality_alert"
@@ -31,25 +34,6 @@ ALERT_VERSION = 1
 #: Issue fields listed in an alert, in order.
 ALERT_ISSUE_FIELDS = ("report_id", "agency", "year", "source_file", "rule", "severity", "scope_kind",
                       "scope", "expected", "actual", "residual", "cells")
-
-_FROM_ENV: Any = object()
-
-
-def _clean(v: Any) -> Any:
-    """A JSON-safe scalar: NaN/NA -> None, numpy scalars -> Python, whole floats of ``year`` stay floats."""
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
-        try:
-            v = v.item()
-        except (ValueError, AttributeError):
-            pass
-    if isinstance(v, float) and v != v:  # NaN
-        return None
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
-    return v
-
 
 def build_alert(
     run_id: str,
@@ -87,7 +71,7 @@ def build_alert(
             meta, on="report_id", how="left", suffixes=("", "_report"))
     rows = []
     for rec in issues.to_dict(orient="records"):
-        item = {k: _clean(rec.get(k)) for k in ALERT_ISSUE_FIELDS}
+        item = {k: jsonable(rec.get(k)) for k in ALERT_ISSUE_FIELDS}
         if isinstance(item["year"], float) and item["year"].is_integer():
             item["year"] = int(item["year"])
         rows.append(item)
@@ -113,7 +97,7 @@ def build_alert(
         "issues": rows,
     }
     if stats is not None:
-        alert["stats"] = {k: _clean(v) for k, v in stats.items()}
+        alert["stats"] = {k: jsonable(v) for k, v in stats.items()}
     if docs_index is not None:
         alert["data_docs"] = str(docs_index)
     return alert
@@ -131,7 +115,7 @@ def _post(url: str, body: bytes, timeout: float) -> int:
 def send_alert(
     alert: dict[str, Any],
     home: Path,
-    webhook_url: str | None = _FROM_ENV,
+    webhook_url: str | None = None,
     timeout: float = 5,
     retries: int = 3,
     backoff: float = 0.5,
@@ -141,8 +125,8 @@ def send_alert(
     Args:
         alert: from :func:`build_alert`.
         home: the warehouse home directory (created if missing).
-        webhook_url: http(s) URL; by default env ``OGI_ALERT_WEBHOOK`` read at
-            call time; ``None`` or empty: no webhook.
+        webhook_url: http(s) URL (the setting ``OGI_ALERT_WEBHOOK``); ``None`` or empty:
+            no webhook.
         timeout: seconds per HTTP attempt.
         retries: attempts in all (at least 1).  4xx answers other than 408/429
             are not retried.
@@ -153,8 +137,6 @@ def send_alert(
         ``{"jsonl": path, "written": bool, "webhook": "skipped"|"delivered"|"failed",
         "attempts": n, "status": http status or None, "error": str or None}``.
     """
-    if webhook_url is _FROM_ENV:
-        webhook_url = os.environ.get(ENV_WEBHOOK) or None
     out: dict[str, Any] = {"jsonl": None, "written": False, "webhook": "skipped", "attempts": 0,
                            "status": None, "error": None}
     body = json.dumps(alert, ensure_ascii=False, default=str)
@@ -199,3 +181,15 @@ def send_alert(
     log.error("alert for run %s not delivered to the webhook after %d attempts: %s",
               alert.get("run_id"), out["attempts"], out["error"])
     return out
+
+
+def alert_for(outcome: "GateOutcome", run_id: str, home: Path, webhook_url: str | None = None) -> dict[str, Any] | None:
+    """Send the alert of a gate run that found new issues or failed; the alert sent, if any."""
+    result = outcome.result
+    if result.passed and outcome.new_issues.empty:
+        return None
+    alert = build_alert(run_id, outcome.new_issues, result.failures, outcome.reports,
+                        stats=result.stats, docs_index=result.docs_index)
+    alert["total_issue_count"] = int(len(result.issues))
+    send_alert(alert, home, webhook_url)
+    return alert

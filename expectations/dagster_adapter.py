@@ -1,4 +1,7 @@
-"""Great Expectations gate result -> Dagster asset checks (dagster-ge is unusable: STACK_NOTES P14).
+"""Great Expectations gate result -> Dagster asset checks.
+
+(dagster-ge, the official adapter, requires Great Expectations 0.x and pandas < 3, so the
+gate brings its own.)
 
 One Dagster check per name in :func:`expectations.suites.check_names`:
 
@@ -19,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import pandas as pd
 
-from .gate import GateResult, jsonable
+from .results import GateResult, jsonable
 from .rules import BY_NAME
 from .suites import GATE_CHECK_NAME, check_names
 

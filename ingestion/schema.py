@@ -3,7 +3,6 @@
 ``reports``       one row per parsed report (report_id = sha256 of the file's bytes)
 ``cells``         one row per cell, long form, with the raw token and its position
 ``parse_errors``  one row per file that could not be parsed, with the reason
-``quality_issues`` what the quality gate found (written by the gate, not the parser)
 
 dbt's staging models (dbt_project/models/staging) read exactly these columns.
 """
@@ -54,23 +53,6 @@ PARSE_ERRORS_SCHEMA = pa.schema(
         ("error", pa.string()),
         ("parser_version", pa.string()),
         ("parsed_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-
-#: What the quality gate found (expectations/gate.py): one row per broken rule and scope.
-#: Written by the gate asset, read by the dbt source ``quality.quality_issues``.
-QUALITY_ISSUES_SCHEMA = pa.schema(
-    [
-        ("report_id", pa.string()),
-        ("rule", pa.string()),  # which identity or expectation
-        ("severity", pa.string()),  # 'blocking' (held out of the certified marts) or 'warning'
-        ("scope_kind", pa.string()),  # column | row | report | cell
-        ("scope", pa.string()),  # which column / row / cell of the report
-        ("expected", pa.float64()),
-        ("actual", pa.float64()),
-        ("residual", pa.float64()),
-        ("cells", pa.string()),  # the cells that show it
-        ("checked_at", pa.timestamp("us")),  # UTC
     ]
 )
 

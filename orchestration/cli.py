@@ -158,6 +158,8 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from orchestration import settings
+
     inv = outcome.metadata("raw_reports")
     errors = outcome.metadata("raw/parse_errors")
     console.print()
@@ -199,7 +201,7 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
             console.print(f"  Data Docs: [cyan]{gate['data_docs']}[/]")
         if gate.get("alert_level") not in (None, "none"):
             console.print(f"  alert ({gate['alert_level']}) written to [cyan]{p.home / 'alerts.jsonl'}[/]"
-                          + (" and posted to OGI_ALERT_WEBHOOK" if os.environ.get("OGI_ALERT_WEBHOOK") else ""))
+                          + (" and posted to OGI_ALERT_WEBHOOK" if settings.ALERT_WEBHOOK.get() else ""))
     if outcome.success:
         console.print(f"[green bold]Warehouse ready[/] in {seconds:.0f} s: [cyan]{p.warehouse}[/]")
         console.print(f"  e.g. duckdb -readonly {p.warehouse} \"select * from marts.agg_agency_year limit 10\"", soft_wrap=True)
@@ -218,7 +220,6 @@ def ui(
     port: int = typer.Option(3000, "--port", "-p", help="Port of the web UI on 127.0.0.1."),
 ) -> None:
     """Start the Dagster UI and daemon (schedule, inbox sensor) on 127.0.0.1, telemetry off."""
-    import os
 
     from orchestration import runner
     from orchestration.paths import REPO_DIR

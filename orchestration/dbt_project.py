@@ -1,6 +1,6 @@
 """The dbt project as dagster-dbt sees it: the ``DbtProject`` and its manifest, nothing else.
 
-No ``@dbt_assets`` here (STACK_NOTES P5): this module must import without a manifest,
+No ``@dbt_assets`` here: building them reads the manifest, and this module must import without one,
 so that ``dagster-dbt project prepare-and-package --file orchestration/dbt_project.py``
 and :func:`ensure_manifest` can create one.
 """
@@ -16,7 +16,8 @@ from dagster_dbt import DbtProject
 
 from . import paths
 
-#: dbt of this interpreter's environment, not whatever is on PATH (P8: cron, IDEs, systemd).
+#: dbt of this interpreter's environment, not whatever is on PATH: cron, IDEs and systemd run
+#: without the venv activated, and DbtCliResource refuses to start when it finds no dbt.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 dbt_project = DbtProject(project_dir=paths.DBT_PROJECT_DIR)

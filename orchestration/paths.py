@@ -40,8 +40,10 @@ DBT_PROJECT_DIR = REPO_DIR / "dbt_project"
 SAMPLES_DIR = PACKAGE_DIR / "samples"
 DEFAULT_HOME = Path("ogi_home")
 
-#: ``$DAGSTER_HOME/dagster.yaml`` of every instance we create: no telemetry (STACK_NOTES P23),
-#: and one run at a time (the sensor and the schedule must not write the same Parquet files).
+#: ``$DAGSTER_HOME/dagster.yaml`` of every instance we create: no telemetry (the webserver and
+#: daemon would otherwise post usage data; the environment variable above only mutes the
+#: upload), and one run at a time (the sensor and the schedule must not write the same
+#: Parquet files).
 DAGSTER_YAML = """\
 telemetry:
   enabled: false
@@ -98,9 +100,11 @@ class Paths:
 
 
 def current() -> Paths:
-    """The paths named by ``OGI_HOME`` and ``OGI_INBOX`` now, as absolute paths."""
-    home = Path(os.environ.get("OGI_HOME") or DEFAULT_HOME).expanduser().resolve()
-    inbox = Path(os.environ.get("OGI_INBOX") or SAMPLES_DIR).expanduser().resolve()
+    """The paths named by the settings ``OGI_HOME`` and ``OGI_INBOX`` now, as absolute paths."""
+    from . import settings
+
+    home = Path(settings.HOME.get() or DEFAULT_HOME).expanduser().resolve()
+    inbox = Path(settings.INBOX.get() or SAMPLES_DIR).expanduser().resolve()
     return Paths(home=home, inbox=inbox)
 
 

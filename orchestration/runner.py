@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import paths
+from .defs.automation import JOB_NAME
 
 if TYPE_CHECKING:
     import dagster as dg
 
-JOB_NAME = "warehouse_job"
 #: Dagster's console logger is quiet: progress and the summary come from the events.
 QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 #: How much of a failed step's error the summary keeps (dbt errors carry long tracebacks).

@@ -19,18 +19,9 @@ _SHM = Path("/dev/shm")
 _ROOT = Path(tempfile.mkdtemp(prefix="ogi-tests-", dir=_SHM if _SHM.is_dir() and os.access(_SHM, os.W_OK) else None))
 atexit.register(shutil.rmtree, _ROOT, True)
 
-os.environ.update(
-    {
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DAGSTER_DISABLE_TELEMETRY": "1",
-        "GX_ANALYTICS_ENABLED": "false",
-        "OGI_HOME": str(_ROOT / "home"),
-        "DAGSTER_HOME": str(_ROOT / "dagster"),
-    }
-)
+os.environ.update({"OGI_HOME": str(_ROOT / "home"), "DAGSTER_HOME": str(_ROOT / "dagster")})
 
-from orchestration import paths  # noqa: E402  (after the environment above)
+from orchestration import paths  # noqa: E402  (after the environment above; switches telemetry off)
 
 paths.ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
 

@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.record import Report
-from ingestion.schema import QUALITY_ISSUES_SCHEMA, SCHEMAS, cell_rows, report_row
+from expectations.issues import ISSUES_SCHEMA
+from ingestion.schema import SCHEMAS, cell_rows, report_row
 from ingestion.store import INVENTORY_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +67,7 @@ def write_raw_parquet(parquet_dir: Path, records: Iterable[tuple[str, dict[str, 
 
 
 def write_quality_issues(parquet_dir: Path, issues: list[dict[str, Any]]) -> None:
-    write_table(parquet_dir / "quality_issues.parquet", issues, QUALITY_ISSUES_SCHEMA)
+    write_table(parquet_dir / "quality_issues.parquet", issues, ISSUES_SCHEMA)
 
 
 @contextmanager

@@ -17,10 +17,11 @@ import pandas as pd
 import pytest
 
 from expectations.alerts import ALERTS_FILE, build_alert, send_alert
-from expectations.gate import ENV_MAX_BAD_SHARE, GateResult, run_gate, run_gate_parts
+from expectations.issues import ISSUE_COLUMNS, write_issues
+from expectations.results import GateResult
+from expectations.run import run_gate, run_gate_parts
 from expectations.suites import (
     GATE_CHECK_NAME,
-    ISSUE_COLUMNS,
     SUITE_FINGERPRINT,
     SUITE_VERSION,
     TERM_RULES,
@@ -91,13 +92,6 @@ def terms_from_record(report_id: str, obj: dict[str, Any]) -> pd.DataFrame:
     return terms_frame(rows)
 
 
-@pytest.fixture(autouse=True)
-def _no_gate_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tests set the max share and the webhook themselves."""
-    monkeypatch.delenv(ENV_MAX_BAD_SHARE, raising=False)
-    monkeypatch.delenv("OGI_ALERT_WEBHOOK", raising=False)
-
-
 @pytest.fixture(scope="module")
 def hzq2023() -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     obj = json.loads(HZQ2023.read_text(encoding="utf-8"))
@@ -113,7 +107,7 @@ def test_one_broken_identity_gives_exactly_that_row() -> None:
     rows = clean_terms(["r1", "r2", "r3"])
     rows.append(term("r2", "identity_1_balance", "commercial", 12, 15, scope_kind="column",
                      cells="applications.new_received.commercial + carried_over = total + carried_forward"))
-    result = run_gate(terms_frame(rows), no_cells(), max_decertified_share=0.5)
+    result = run_gate(terms_frame(rows), no_cells(), max_bad_share=0.5)
 
     assert isinstance(result, GateResult)
     assert list(result.issues.columns) == list(ISSUE_COLUMNS)
@@ -170,7 +164,7 @@ def test_value_rules_on_cells() -> None:
         ("r3", "proactive", "fees", "issued", 1.0, "1", "line 9"),
         ("r3", "tables", "granted", "total", 1.0, "1", "line 10"),
     ])
-    result = run_gate(terms_frame(clean_terms(["r1", "r2", "r3"])), cells, max_decertified_share=1.0)
+    result = run_gate(terms_frame(clean_terms(["r1", "r2", "r3"])), cells, max_bad_share=1.0)
     got = result.issues[["report_id", "rule", "scope_kind", "scope", "expected", "actual", "residual"]]
     records = got.to_dict(orient="records")
     assert records[:2] == [
@@ -186,7 +180,7 @@ def test_value_rules_on_cells() -> None:
     assert "raw='-2' at line 40" in result.issues.iloc[1]["cells"]
     # dbt's stg_cells names the provenance columns raw_token / source_position
     dbt_cells = cells.rename(columns={"raw": "raw_token", "position": "source_position"})
-    again = run_gate(terms_frame(clean_terms(["r1", "r2", "r3"])), dbt_cells, max_decertified_share=1.0)
+    again = run_gate(terms_frame(clean_terms(["r1", "r2", "r3"])), dbt_cells, max_bad_share=1.0)
     pd.testing.assert_frame_equal(again.issues.drop(columns="checked_at"),
                                   result.issues.drop(columns="checked_at"))
     assert result.decertified == ["r1", "r3"]
@@ -208,10 +202,10 @@ def _mixed_inputs() -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_parts_give_the_verdict_of_the_whole() -> None:
     """The gate validates a large run slice by slice: same issues, counts and verdict as at once."""
     terms, cells = _mixed_inputs()
-    whole = run_gate(terms, cells, max_decertified_share=1.0)
+    whole = run_gate(terms, cells, max_bad_share=1.0)
     slices = [["r1", "r2"], ["r3", "r4"], ["r5", "r6"]]
     parts = ((terms[terms["report_id"].isin(s)], cells[cells["report_id"].isin(s)]) for s in slices)
-    sliced = run_gate_parts(parts, max_decertified_share=1.0)
+    sliced = run_gate_parts(parts, max_bad_share=1.0)
     pd.testing.assert_frame_equal(sliced.issues.drop(columns="checked_at"), whole.issues.drop(columns="checked_at"))
     assert sliced.decertified == whole.decertified == ["r2", "r4", "r5"]
     assert sliced.stats["parts"] == 3 and whole.stats["parts"] == 1
@@ -223,19 +217,19 @@ def test_parts_give_the_verdict_of_the_whole() -> None:
             for s in sliced.summaries} == counts
     assert counts[("ogi.rule.identity_1_balance", "identity_1_balance")] == (False, 7, 1, 1)
     # a broken slice fails the run, whichever part it is in
-    assert not run_gate_parts(iter([(terms, cells)]), max_decertified_share=0.4).passed
+    assert not run_gate_parts(iter([(terms, cells)]), max_bad_share=0.4).passed
 
 
 def test_carried_issues_count_in_the_verdict_but_are_not_judged_again() -> None:
     """An incremental run judges the changed reports; unchanged ones keep their earlier issues."""
     terms, cells = _mixed_inputs()
-    earlier = run_gate(terms, cells, max_decertified_share=1.0).issues
+    earlier = run_gate(terms, cells, max_bad_share=1.0).issues
     earlier = earlier.assign(checked_at=pd.Timestamp("2026-01-02", tz="UTC"))
     changed = ["r5", "r6"]
     carried = earlier[~earlier["report_id"].isin(changed)]
     reports = pd.DataFrame({"report_id": [f"r{i}" for i in range(1, 7)]})
     result = run_gate(terms[terms["report_id"].isin(changed)], cells[cells["report_id"].isin(changed)],
-                      reports=reports, carried_issues=carried, max_decertified_share=0.4)
+                      reports=reports, carried_issues=carried, max_bad_share=0.4)
     # r2 and r4 carried with their first checked_at, r5 judged now
     assert sorted(set(result.issues["report_id"])) == ["r2", "r4", "r5"]
     assert (result.issues.loc[result.issues["report_id"] != "r5", "checked_at"]
@@ -291,14 +285,12 @@ def test_run_gate_trips_above_the_decertified_share() -> None:
     assert gate and not gate[0].success  # GE judged the share
 
 
-def test_run_gate_share_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_gate_max_share() -> None:
     rows = clean_terms(["r1", "r2", "r3"]) + [term("r1", "identity_4_reviews", "reconsideration", 0, 3)]
-    monkeypatch.setenv(ENV_MAX_BAD_SHARE, "0.2")
-    result = run_gate(terms_frame(rows), no_cells())
+    result = run_gate(terms_frame(rows), no_cells(), max_bad_share=0.2)
     assert result.stats["max_bad_share"] == 0.2
     assert not result.passed
-    monkeypatch.setenv(ENV_MAX_BAD_SHARE, "0.4")
-    assert run_gate(terms_frame(rows), no_cells()).passed
+    assert run_gate(terms_frame(rows), no_cells(), max_bad_share=0.4).passed
 
 
 def test_run_gate_trips_on_parse_failures() -> None:
@@ -356,17 +348,17 @@ def test_empty_frames_pass(tmp_path: Path) -> None:
 def test_issues_parquet_roundtrip(tmp_path: Path, hzq2023) -> None:
     import duckdb
 
-    from expectations.gate import write_issues
-
     terms, cells, _ = hzq2023
     result = run_gate(terms, cells)
-    path = write_issues(result.issues, tmp_path / "parquet" / "quality_issues.parquet")
+    path = tmp_path / "parquet" / "quality_issues.parquet"
+    write_issues(result.issues, path)
     con = duckdb.connect()
     rows = con.execute(f"select rule, scope, residual, typeof(checked_at) from read_parquet('{path}') "
                        "order by scope").fetchall()
     assert rows == [("identity_4_reviews", "litigation_after_reconsideration", -5.0, "TIMESTAMP WITH TIME ZONE"),
                     ("identity_4_reviews", "reconsideration", -11.0, "TIMESTAMP WITH TIME ZONE")]
-    empty = write_issues(run_gate(pd.DataFrame(), pd.DataFrame()).issues, tmp_path / "empty.parquet")
+    empty = tmp_path / "empty.parquet"
+    write_issues(run_gate(pd.DataFrame(), pd.DataFrame()).issues, empty)
     assert con.execute(f"select count(*) from read_parquet('{empty}')").fetchone() == (0,)
     assert [c[0] for c in con.execute(f"describe select * from read_parquet('{empty}')").fetchall()] == \
         list(ISSUE_COLUMNS)
@@ -403,7 +395,7 @@ def test_suite_version_matches_fingerprint() -> None:
 
 def test_importing_the_package_does_not_import_ge_or_dagster() -> None:
     code = ("import sys, expectations.gate, expectations.alerts, expectations.dagster_adapter, "
-            "expectations.suites; print('great_expectations' in sys.modules, 'dagster' in sys.modules)")
+            "expectations.suites, expectations.run; print('great_expectations' in sys.modules, 'dagster' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
@@ -534,16 +526,14 @@ def test_alert_reaches_the_webhook(tmp_path: Path, webhook, hzq2023) -> None:
     assert len(lines) == 1 and json.loads(lines[0])["run_id"] == "run-42"
 
 
-def test_webhook_down_is_logged_not_raised(tmp_path: Path, hzq2023, caplog: pytest.LogCaptureFixture,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_webhook_down_is_logged_not_raised(tmp_path: Path, hzq2023, caplog: pytest.LogCaptureFixture) -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setenv("OGI_ALERT_WEBHOOK", f"http://127.0.0.1:{port}/hook")  # the default reads env
     alert = _alert(hzq2023)
     caplog.set_level(logging.WARNING, logger="expectations.alerts")
     start = time.monotonic()
-    out = send_alert(alert, tmp_path, timeout=1, retries=3, backoff=0.1)
+    out = send_alert(alert, tmp_path, f"http://127.0.0.1:{port}/hook", timeout=1, retries=3, backoff=0.1)
     elapsed = time.monotonic() - start
     assert out["webhook"] == "failed" and out["attempts"] == 3 and out["error"]
     assert elapsed < 3 * 1 + 0.1 + 0.2 + 1  # retries x timeout + backoff, plus slack
@@ -551,8 +541,7 @@ def test_webhook_down_is_logged_not_raised(tmp_path: Path, hzq2023, caplog: pyte
     assert len((tmp_path / ALERTS_FILE).read_text(encoding="utf-8").splitlines()) == 1
 
 
-def test_no_webhook_still_writes_the_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("OGI_ALERT_WEBHOOK", raising=False)
+def test_no_webhook_still_writes_the_line(tmp_path: Path) -> None:
     alert = build_alert("run-0", pd.DataFrame(columns=list(ISSUE_COLUMNS)), [], None)
     assert alert["level"] == "ok" and alert["issues"] == []
     out = send_alert(alert, tmp_path / "home")

@@ -5,12 +5,13 @@ import time
 import dagster as dg
 
 from ingestion import store
-from orchestration import paths
+from orchestration import paths, settings
 
 JOB_NAME = "warehouse_job"
 #: A file modified less than this many seconds ago may still be being copied in:
 #: the sensor waits for the inbox to settle before starting a run.
 SETTLE_SECONDS = 30
+
 
 @dg.failure_hook(name="alert_on_failure")
 def alert_on_failure(context: dg.HookContext) -> None:
@@ -36,7 +37,7 @@ def alert_on_failure(context: dg.HookContext) -> None:
         "error": message[:4000],
         "summary": f"ogi run {context.run_id}: step {step} failed; the published warehouse is unchanged",
     }
-    send_alert(alert, paths.current().home)
+    send_alert(alert, paths.current().home, settings.ALERT_WEBHOOK.get())
 
 
 warehouse_job = dg.define_asset_job(

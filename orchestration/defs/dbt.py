@@ -8,7 +8,7 @@
 ``published_warehouse``  copies the built warehouse to HOME/warehouse.duckdb
 
 The assets are built in a cached factory called from ``@dg.definitions``: importing
-this module never reads the manifest (STACK_NOTES P5).
+this module never reads the manifest, so it imports before ``dbt parse`` has made one.
 """
 
 import functools
@@ -44,7 +44,7 @@ def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     try:
         yield from invocation.stream()
     finally:
-        # dagster-dbt leaves a target folder per run in dbt_project/ (STACK_NOTES P21):
+        # dagster-dbt leaves a target folder per run in dbt_project/ and never removes it:
         # keep its dbt.log in the home, drop the rest
         log = invocation.target_path / "dbt.log"
         if log.exists():

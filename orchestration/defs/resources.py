@@ -1,4 +1,9 @@
-"""Resources and the executor, alone in this module (STACK_NOTES P6)."""
+"""Resources and the executor, alone in this module.
+
+Dagster's defs-folder loader takes only what a module's ``@dg.definitions`` function returns
+and ignores everything else defined in that module, so this module holds nothing else
+(docs/STACK.md).
+"""
 from __future__ import annotations
 
 import dagster as dg
@@ -11,6 +16,6 @@ from orchestration.dbt_project import DBT_EXECUTABLE, dbt_project
 def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
-        # one process: a multiprocess step re-imports the code location (~5 s each, P9)
+        # one process: each step of the multiprocess executor re-imports the code location (~5 s)
         executor=dg.in_process_executor,
     )
