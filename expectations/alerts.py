@@ -156,6 +156,7 @@ def send_alert(
     if not webhook_url.lower().startswith(("http://", "https://")):
         log.error("alert webhook %r is not an http(s) URL; not sent", webhook_url)
         out.update(webhook="failed", error="webhook URL is not http(s)")
+        _record_failed_delivery(alert, home, out)
         return out
 
     data = body.encode("utf-8")
@@ -180,16 +181,37 @@ def send_alert(
     out["webhook"] = "failed"
     log.error("alert for run %s not delivered to the webhook after %d attempts: %s",
               alert.get("run_id"), out["attempts"], out["error"])
+    _record_failed_delivery(alert, home, out)
     return out
 
 
-def alert_for(outcome: "GateOutcome", run_id: str, home: Path, webhook_url: str | None = None) -> dict[str, Any] | None:
-    """Send the alert of a gate run that found new issues or failed; the alert sent, if any."""
+#: The kind of the line that records an alert the webhook did not receive.
+DELIVERY_FAILED_KIND = "ogi.alert_delivery_failed"
+
+
+def _record_failed_delivery(alert: dict[str, Any], home: Path, out: dict[str, Any]) -> None:
+    """One more line in alerts.jsonl: the alert of this run was not delivered, and why."""
+    line = {"kind": DELIVERY_FAILED_KIND, "run_id": alert.get("run_id"), "alert_kind": alert.get("kind"),
+            "alert_created_at": alert.get("created_at"), "created_at": pd.Timestamp.now(tz="UTC").isoformat(),
+            "attempts": out["attempts"], "status": out["status"], "error": out["error"]}
+    try:
+        with (Path(home) / ALERTS_FILE).open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+    except OSError as exc:
+        log.error("could not record the failed delivery in %s: %s", Path(home) / ALERTS_FILE, exc)
+
+
+def alert_for(outcome: "GateOutcome", run_id: str, home: Path, webhook_url: str | None = None
+              ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Send the alert of a gate run that found new issues or failed.
+
+    Returns the alert and what :func:`send_alert` says of its delivery; ``(None, None)`` when
+    the run needs no alert.
+    """
     result = outcome.result
     if result.passed and outcome.new_issues.empty:
-        return None
+        return None, None
     alert = build_alert(run_id, outcome.new_issues, result.failures, outcome.reports,
                         stats=result.stats, docs_index=result.docs_index)
     alert["total_issue_count"] = int(len(result.issues))
-    send_alert(alert, home, webhook_url)
-    return alert
+    return alert, send_alert(alert, home, webhook_url)

@@ -158,8 +158,6 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from orchestration import settings
-
     inv = outcome.metadata("raw_reports")
     errors = outcome.metadata("raw/parse_errors")
     console.print()
@@ -200,8 +198,10 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
         if gate.get("data_docs"):
             console.print(f"  Data Docs: [cyan]{gate['data_docs']}[/]")
         if gate.get("alert_level") not in (None, "none"):
-            console.print(f"  alert ({gate['alert_level']}) written to [cyan]{p.home / 'alerts.jsonl'}[/]"
-                          + (" and posted to OGI_ALERT_WEBHOOK" if settings.ALERT_WEBHOOK.get() else ""))
+            webhook = str(gate.get("alert_webhook") or "")
+            delivery = {"delivered": " and posted to OGI_ALERT_WEBHOOK", "skipped": "", "none": ""}.get(
+                webhook, f"; [red]the webhook did not receive it[/] ({escape(webhook.removeprefix('failed: '))})")
+            console.print(f"  alert ({gate['alert_level']}) written to [cyan]{p.home / 'alerts.jsonl'}[/]{delivery}")
     if outcome.success:
         console.print(f"[green bold]Warehouse ready[/] in {seconds:.0f} s: [cyan]{p.warehouse}[/]")
         console.print(f"  e.g. duckdb -readonly {p.warehouse} \"select * from marts.agg_agency_year limit 10\"", soft_wrap=True)

@@ -12,7 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from functools import cached_property
+from importlib.metadata import version as installed_version
+
+from dagster_dbt import DbtCliResource, DbtProject
+from packaging.version import Version
 
 from . import paths
 
@@ -21,6 +25,20 @@ from . import paths
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 dbt_project = DbtProject(project_dir=paths.DBT_PROJECT_DIR)
+
+
+class OfflineDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt resource, told dbt's version instead of asking ``dbt --version``.
+
+    dagster-dbt runs ``dbt --version`` before every invocation to learn which dbt it drives,
+    and ``dbt --version`` looks up the newest dbt release on pypi.org (a network call on
+    every run, and a timeout where there is no internet).  :data:`DBT_EXECUTABLE` is the dbt
+    of this environment, so its version is the installed dbt-core's.
+    """
+
+    @cached_property
+    def _cli_version(self) -> Version:
+        return Version(installed_version("dbt-core"))
 
 #: What a manifest is made from: when one of these is newer than the manifest, it is stale.
 _SOURCES = ("dbt_project.yml", "profiles.yml", "selectors.yml", "models", "macros", "seeds", "tests", "snapshots")

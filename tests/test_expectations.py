@@ -538,7 +538,10 @@ def test_webhook_down_is_logged_not_raised(tmp_path: Path, hzq2023, caplog: pyte
     assert out["webhook"] == "failed" and out["attempts"] == 3 and out["error"]
     assert elapsed < 3 * 1 + 0.1 + 0.2 + 1  # retries x timeout + backoff, plus slack
     assert "not delivered" in caplog.text
-    assert len((tmp_path / ALERTS_FILE).read_text(encoding="utf-8").splitlines()) == 1
+    lines = [json.loads(x) for x in (tmp_path / ALERTS_FILE).read_text(encoding="utf-8").splitlines()]
+    # the alert itself, then the record that the webhook did not receive it, and why
+    assert [x["kind"] for x in lines] == ["ogi.quality_alert", "ogi.alert_delivery_failed"]
+    assert lines[1]["run_id"] == alert["run_id"] and lines[1]["attempts"] == 3 and "Connection" in lines[1]["error"]
 
 
 def test_no_webhook_still_writes_the_line(tmp_path: Path) -> None:

@@ -262,3 +262,19 @@ def test_failed_run_leaves_the_published_warehouse_alone(warehouse: Warehouse) -
     assert "published_warehouse" not in outcome.materializations
     assert (p.warehouse.stat().st_ino, sha256(p.warehouse)) == published
     assert not list(p.home.glob(".warehouse.duckdb.*"))
+
+
+def test_dbt_resource_does_not_run_dbt_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dagster-dbt would run `dbt --version` (which asks pypi.org) before each dbt command."""
+    import subprocess
+    from importlib.metadata import version
+
+    from orchestration.dbt_project import DBT_EXECUTABLE, OfflineDbtCliResource, dbt_project
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"a subprocess was started: {args}")
+
+    resource = OfflineDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    monkeypatch.setattr(subprocess, "check_output", no_subprocess)
+    monkeypatch.setattr("dagster_dbt.core.resource.check_output", no_subprocess)
+    assert str(resource._cli_version) == version("dbt-core")

@@ -173,6 +173,7 @@ def test_alert_reaches_the_webhook_and_alerts_jsonl(gate: Gate) -> None:
     assert ("audit_2021.txt", "identity_3_applicants", -5.0) in named
     assert all(i["agency"] and i["year"] for i in alert["issues"])
     assert alerts_of(gate, gate.first.run_id) == posted
+    assert gate.first.metadata("quality/quality_issues")["alert_webhook"] == "delivered"
 
 
 def test_hostile_files_are_parse_errors_with_reasons_and_kept_raw(gate: Gate) -> None:

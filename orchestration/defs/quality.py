@@ -80,7 +80,7 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
         )
         issues_path = write_outcome(outcome, p.parquet_dir)
         result = outcome.result
-        alert = alert_for(outcome, context.run.run_id, p.home, settings.ALERT_WEBHOOK.get())
+        alert, delivery = alert_for(outcome, context.run.run_id, p.home, settings.ALERT_WEBHOOK.get())
         context.log.info(
             f"quality gate {'passed' if result.passed else 'FAILED'}: {len(result.issues)} issues "
             f"({len(outcome.new_issues)} new), {len(result.decertified)} reports quarantined; "
@@ -103,6 +103,8 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
                 "sql_s": round(outcome.sql_s, 4),
                 "sql_violations": outcome.sql_violations,
                 "alert_level": alert["level"] if alert else "none",
+                # skipped (no webhook), delivered, or failed: <why> (also recorded in alerts.jsonl)
+                "alert_webhook": _delivery_text(delivery),
                 "data_docs": dg.MetadataValue.path(str(result.docs_index)) if result.docs_index else "",
                 "path": dg.MetadataValue.path(str(issues_path)),
             }
@@ -110,3 +112,11 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
         yield from to_asset_check_results(result, QUALITY_ISSUES)
 
     return quality_issues
+
+
+def _delivery_text(delivery: dict | None) -> str:
+    if delivery is None:
+        return "none"
+    if delivery["webhook"] == "failed":
+        return f"failed: {delivery['error']}"
+    return delivery["webhook"]

@@ -7,15 +7,14 @@ and ignores everything else defined in that module, so this module holds nothing
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from orchestration.dbt_project import DBT_EXECUTABLE, dbt_project
+from orchestration.dbt_project import DBT_EXECUTABLE, OfflineDbtCliResource, dbt_project
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+        resources={"dbt": OfflineDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
         # one process: each step of the multiprocess executor re-imports the code location (~5 s)
         executor=dg.in_process_executor,
     )
