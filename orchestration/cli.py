@@ -70,7 +70,8 @@ def synth(
     """
     import time
 
-    from ingestion.synth import default_workers, write_corpus
+    from ingestion.synthetic import MissingDependency
+    from ingestion.synthetic.synth import default_workers, write_corpus
 
     if start >= reports:
         raise typer.BadParameter(f"--start {start} must be below --reports {reports}")
@@ -81,6 +82,9 @@ def synth(
                                 docx_share=docx_share, pdf_share=pdf_share, workers=workers or default_workers())
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    except MissingDependency as exc:
+        typer.echo(f"ogi synth: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"{reports - start} reports written in {time.monotonic() - started:.1f} s: inbox {out / 'reports'}, "
                f"manifest {manifest}, goldens {out / 'golden.jsonl'}")
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ingestion.formats import sniff_format
 from ingestion.parse import parse_bytes, parse_file
 from ingestion.record import ParseError, Report
-from ingestion.render_office import report_to_docx, report_to_pdf, text_to_pdf
+from ingestion.synthetic.render_office import report_to_docx, report_to_pdf, text_to_pdf
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLDENS = sorted((FIXTURES / "golden").glob("*.json")) + sorted((FIXTURES / "realworld" / "golden").glob("*.txt.json"))

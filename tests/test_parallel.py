@@ -17,7 +17,7 @@ import pytest
 from ingestion import PARSER_VERSION, store
 from ingestion.parse import parse_file, sniff_format
 from ingestion.schema import SCHEMAS, cell_rows
-from ingestion.synth import write_corpus
+from ingestion.synthetic.synth import write_corpus
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 BAD = {"empty.txt": b"", "junk.bin": bytes(range(256)) * 8}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ingestion.parse import parse_bytes
 from ingestion.record import Report
-from ingestion.render import render
+from ingestion.synthetic.render import render
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONTRACT = ("agency", "year", "template", "applications", "reviews", "proactive")

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from ingestion.record import Report
-from ingestion.render_office import report_to_docx
+from ingestion.synthetic.render_office import report_to_docx
 from orchestration import paths, runner
 
 FIXTURES = Path(__file__).parent / "fixtures"

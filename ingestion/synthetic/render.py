@@ -41,9 +41,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Sequence
 
-from .record import Cell, Report
-from .text import normalize_label
-from .templates import (
+from ..record import Cell, Report
+from ..text import normalize_label
+from ..templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
     APPLICANT_LABELS,
