@@ -115,3 +115,35 @@ def cell_rows(report: Report, *, report_id: str) -> list[dict[str, Any]]:
         }
         for table, row, col, cell in report.iter_cells()
     ]
+
+
+def cell_columns(report: Report, *, report_id: str) -> dict[str, list[Any]]:
+    """:func:`cell_rows` as columns (a third of the time; no dict per cell)."""
+    tables: list[str] = []
+    rows: list[str] = []
+    cols: list[str] = []
+    values: list[float | None] = []
+    raws: list[str] = []
+    positions: list[str] = []
+    for table, row, col, cell in report.iter_cells():
+        tables.append(table)
+        rows.append(row)
+        cols.append(col)
+        values.append(None if cell.value is None else float(cell.value))
+        raws.append(cell.raw)
+        positions.append(cell.position)
+    return {"report_id": [report_id] * len(tables), "table_name": tables, "row_key": rows, "col_key": cols,
+            "value": values, "raw": raws, "position": positions}
+
+
+def error_row(report_id: str, source_file: str, fmt: str, error: str, *, parser_version: str,
+              parsed_at: Any) -> dict[str, Any]:
+    """The ``parse_errors`` row of a file that could not be parsed."""
+    return {
+        "report_id": report_id,
+        "source_file": source_file,
+        "format": fmt,
+        "error": error,
+        "parser_version": parser_version,
+        "parsed_at": parsed_at,
+    }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -37,6 +38,15 @@ def parse_workers(requested: int | None = None) -> int:
         env = os.environ.get(WORKERS_ENV, "").strip()
         requested = int(env) if env else 0
     return max(1, requested or cpu_count())
+
+
+def picklable(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` can be sent to a worker process (a local function or a lambda cannot)."""
+    try:
+        pickle.dumps(fn)
+    except Exception:
+        return False
+    return True
 
 
 def pool(workers: int) -> ProcessPoolExecutor:

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from ingestion.record import Report
 from ingestion.schema import QUALITY_ISSUES_SCHEMA, SCHEMAS, cell_rows, report_row
-from ingestion.store import INVENTORY_SCHEMA
+from ingestion.inventory import INVENTORY_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"

@@ -19,7 +19,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingestion import store
+from ingestion import parts
 from ingestion.parse import parse_file
 from ingestion.record import ParseError
 from ingestion.templates import APPLICANT_COLUMNS, REVIEW_COLUMNS
@@ -169,8 +169,8 @@ def test_first_run_materializes_everything(warehouse: Warehouse) -> None:
     assert first.failed_checks == ["quality/quality_issues:identity_4_reviews"] and first.checks["passed"] > 0
     p = warehouse.paths
     assert p.warehouse.exists() and (p.parquet_dir / "quality_issues.parquet").exists()
-    assert store.table_rows(p.parquet_dir) == {
-        name: first.metadata(f"raw/{name}")["dagster/row_count"] for name in store.PARSED_TABLES
+    assert parts.table_rows(p.parquet_dir) == {
+        name: first.metadata(f"raw/{name}")["dagster/row_count"] for name in parts.PARSED_TABLES
     }
 
 
@@ -202,7 +202,7 @@ def test_marts_match_golden_records(warehouse: Warehouse, golden: Path) -> None:
 
 def test_bad_files_are_kept_and_reported(warehouse: Warehouse) -> None:
     p = warehouse.paths
-    errors = {r["source_file"]: r for r in store.read_parsed(p.parquet_dir, "parse_errors").to_pylist()}
+    errors = {r["source_file"]: r for r in parts.read_parsed(p.parquet_dir, "parse_errors").to_pylist()}
     assert set(errors) == set(BAD_FILES)
     for name, data in BAD_FILES.items():
         with pytest.raises(ParseError) as expected:
@@ -218,16 +218,16 @@ def test_bad_files_are_kept_and_reported(warehouse: Warehouse) -> None:
 
 def test_second_run_without_new_files_changes_nothing(warehouse: Warehouse) -> None:
     p = warehouse.paths
-    parts = [f for name in store.PARSED_TABLES for f in store.table_files(p.parquet_dir, name)]
-    tables = {f.name: (f.stat().st_mtime_ns, sha256(f)) for f in parts}
+    files = [f for name in parts.PARSED_TABLES for f in parts.table_files(p.parquet_dir, name)]
+    tables = {f.name: (f.stat().st_mtime_ns, sha256(f)) for f in files}
     marts = marts_snapshot(p.warehouse)
 
     again = warehouse.run()
     assert again.success, again.failures
     assert (again.metadata("raw_reports")["new_files"], again.metadata("raw/reports")["parsed"]) == (0, 0)
     assert again.metadata("raw/reports")["rewritten"] is False
-    parts = [f for name in store.PARSED_TABLES for f in store.table_files(p.parquet_dir, name)]
-    assert {f.name: (f.stat().st_mtime_ns, sha256(f)) for f in parts} == tables
+    files = [f for name in parts.PARSED_TABLES for f in parts.table_files(p.parquet_dir, name)]
+    assert {f.name: (f.stat().st_mtime_ns, sha256(f)) for f in files} == tables
     assert marts_snapshot(p.warehouse) == marts
 
 

@@ -1,7 +1,8 @@
 """Ingestion: the inbox inventory (with raw copies) and the parsed Parquet tables.
 
-The work itself is in ``ingestion/store.py`` (pure functions); these assets only
-call it and describe what happened.
+The work itself is in ``ingestion/inventory.py``, ``ingestion/parse_run.py`` and
+``ingestion/parts.py`` (pure functions); these assets only call it and describe what
+happened.
 """
 
 import time
@@ -9,12 +10,15 @@ from collections import Counter
 
 import dagster as dg
 
-from ingestion import PARSER_VERSION, store
+from ingestion import PARSER_VERSION
+from ingestion.inventory import take_inventory
+from ingestion.parse_run import PendingReport, parse_pending, plan_parse
+from ingestion.parts import PARSED_TABLES, parsed_versions, table_glob
 from ingestion.parse import parse_file, sniff_format
 from orchestration import paths
 
 #: The keys dbt's sources ``raw.reports`` etc. map to (dagster-dbt's default translation).
-PARSED_KEYS = {name: dg.AssetKey(["raw", name]) for name in store.PARSED_TABLES}
+PARSED_KEYS = {name: dg.AssetKey(["raw", name]) for name in PARSED_TABLES}
 #: How many failures an asset's metadata lists by name (the table holds them all).
 LISTED_FAILURES = 100
 
@@ -49,7 +53,7 @@ INVENTORY = dg.AssetKey(["raw", "inventory"])
 def raw_reports(context: dg.AssetExecutionContext):
     p = paths.current().make_dirs()
     started = time.monotonic()
-    inv = store.take_inventory(p.inbox, p.raw_dir, p.inventory, sniff_format)
+    inv = take_inventory(p.inbox, p.raw_dir, p.inventory, sniff_format)
     seconds = time.monotonic() - started
     context.log.info(
         f"{p.inbox}: {len(inv.entries)} files, {inv.new_files} new; {inv.hashed} hashed, "
@@ -91,16 +95,16 @@ def raw_reports(context: dg.AssetExecutionContext):
 def parsed_reports(context: dg.AssetExecutionContext):
     """Parse every inventoried report not yet parsed by this parser version; write the tables atomically."""
     p = paths.current().make_dirs()
-    pending = store.plan_parse(p.inventory, p.raw_dir, store.parsed_versions(p.parquet_dir), PARSER_VERSION)
+    pending = plan_parse(p.inventory, p.raw_dir, parsed_versions(p.parquet_dir), PARSER_VERSION)
     context.log.info(f"{len(pending)} reports to parse with parser {PARSER_VERSION}")
 
     started = time.monotonic()
 
-    def progress(done: int, total: int, last: store.PendingReport) -> None:
+    def progress(done: int, total: int, last: PendingReport) -> None:
         rate = done / max(time.monotonic() - started, 1e-9)
         context.log.info(f"parsed {done}/{total} ({rate:.0f} reports/s), last {last.name}")
 
-    run = store.parse_pending(
+    run = parse_pending(
         pending,
         raw_dir=p.raw_dir,
         parquet_dir=p.parquet_dir,
@@ -128,7 +132,7 @@ def parsed_reports(context: dg.AssetExecutionContext):
         metadata = {
             **common,
             "dagster/row_count": run.rows[name],
-            "path": dg.MetadataValue.path(store.table_glob(p.parquet_dir, name)),
+            "path": dg.MetadataValue.path(table_glob(p.parquet_dir, name)),
         }
         if name == "parse_errors":
             metadata["failed_files"] = dg.MetadataValue.json(failures)

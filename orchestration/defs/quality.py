@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion import store
+from ingestion.atomic import write_parquet_atomic
 from ingestion.schema import QUALITY_ISSUES_SCHEMA
 from orchestration import paths
 
@@ -304,9 +304,9 @@ def write_outcome(outcome: GateOutcome, p: paths.Paths) -> None:
     stale verdict; a failed gate leaves the state as it was, so the next run judges
     the same reports again.
     """
-    store.write_table_atomic(outcome.table, p.table("quality_issues"))
+    write_parquet_atomic(outcome.table, p.table("quality_issues"))
     if outcome.result.passed:
-        store.write_table_atomic(outcome.judged, p.table(JUDGED_TABLE))
+        write_parquet_atomic(outcome.judged, p.table(JUDGED_TABLE))
 
 
 def _release_memory() -> None:
