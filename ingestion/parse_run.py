@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .inventory import read_inventory, utcnow
 from .parts import PartWriter, TableWriter, recover, remove_part_temps, table_rows, tables_exist
-from .record import ParseError, Report
+from .record import ErrorKind, ParseError, Report
 from .schema import cell_columns, error_row, report_row
 from .workers import parse_workers, picklable, pool
 
@@ -61,12 +61,21 @@ def plan_parse(inventory_path: Path, raw_dir: Path, done: dict[str, str], parser
     return list(pending.values())
 
 
+class Failure(NamedTuple):
+    """A file that could not be parsed (its ``parse_errors`` row, in short)."""
+
+    source_file: str
+    report_id: str
+    error: str
+    error_kind: ErrorKind
+
+
 @dataclass
 class ParseRun:
     """What :func:`parse_pending` did."""
 
     parsed: int = 0
-    failed: list[tuple[str, str, str]] = field(default_factory=list)  # (source_file, report_id, reason)
+    failed: list[Failure] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)  # rows of each table after the run
     changed: bool = False  # whether the tables were rewritten
     workers: int = 1  # processes that parsed (1 = this process)
@@ -92,7 +101,7 @@ class _SliceResult:
     part: int
     files: dict[str, str]
     parsed: int
-    failed: list[tuple[str, str, str]]
+    failed: list[Failure]
 
 
 def _parse_one(task: _Slice, item: PendingReport) -> tuple[dict[str, Any] | None, dict[str, list[Any]] | None,
@@ -101,7 +110,7 @@ def _parse_one(task: _Slice, item: PendingReport) -> tuple[dict[str, Any] | None
     try:
         report = task.parse(task.raw_dir / item.raw_path)
     except ParseError as exc:
-        return None, None, error_row(item.report_id, item.name, item.format, exc.reason,
+        return None, None, error_row(item.report_id, item.name, item.format, exc.reason, exc.kind,
                                      parser_version=task.parser_version, parsed_at=task.now)
     report.source = item.name  # the raw copy's name is its sha256; keep the user's name
     row = report_row(report, report_id=item.report_id, fmt=item.format, parser_version=task.parser_version,
@@ -119,7 +128,7 @@ def _write_slice(task: _Slice, results: Iterable[tuple[PendingReport, tuple[Any,
     try:
         for item, (row, cells, error) in results:
             if error is not None:
-                failed.append((item.name, item.report_id, error["error"]))
+                failed.append(Failure(item.name, item.report_id, error["error"], ErrorKind(error["error_kind"])))
                 out.add_rows("parse_errors", [error])
             else:
                 out.add_rows("reports", [row])
@@ -162,7 +171,8 @@ def _isolated(task: _Slice) -> _SliceResult:
                 state["ex"].shutdown(wait=True)
                 state["ex"] = pool(1)
                 yield item, (None, None, error_row(item.report_id, item.name, item.format, WORKER_DIED,
-                                                   parser_version=task.parser_version, parsed_at=task.now))
+                                                   ErrorKind.WORKER_DIED, parser_version=task.parser_version,
+                                                   parsed_at=task.now))
 
     try:
         return _write_slice(task, results())

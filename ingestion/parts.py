@@ -73,12 +73,16 @@ def next_part_number(parquet_dir: Path) -> int:
 
 
 def read_parsed(parquet_dir: Path, name: str, columns: list[str] | None = None) -> pa.Table:
-    """All of table ``name`` (every part) as one Arrow table; empty with its schema when there is none."""
+    """All of table ``name`` (every part) as one Arrow table; empty with its schema when there is none.
+
+    Parts written by an older parser may lack a column added since (``parse_errors.error_kind``):
+    it reads as null there, as in the dbt sources (``union_by_name``).
+    """
     files = table_files(parquet_dir, name)
     if not files:
         empty = SCHEMAS[name].empty_table()
         return empty.select(columns) if columns else empty
-    return pa.concat_tables([pq.read_table(f, columns=columns) for f in files])
+    return pa.concat_tables([pq.read_table(f, columns=columns) for f in files], promote_options="default")
 
 
 def tables_exist(parquet_dir: Path) -> bool:

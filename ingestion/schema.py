@@ -14,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .record import Report
+from .record import ErrorKind, Report
 
 REPORTS_SCHEMA = pa.schema(
     [
@@ -52,6 +52,7 @@ PARSE_ERRORS_SCHEMA = pa.schema(
         ("source_file", pa.string()),
         ("format", pa.string()),
         ("error", pa.string()),
+        ("error_kind", pa.string()),  # ingestion.record.ErrorKind
         ("parser_version", pa.string()),
         ("parsed_at", pa.timestamp("us", tz="UTC")),
     ]
@@ -136,7 +137,7 @@ def cell_columns(report: Report, *, report_id: str) -> dict[str, list[Any]]:
             "value": values, "raw": raws, "position": positions}
 
 
-def error_row(report_id: str, source_file: str, fmt: str, error: str, *, parser_version: str,
+def error_row(report_id: str, source_file: str, fmt: str, error: str, kind: ErrorKind, *, parser_version: str,
               parsed_at: Any) -> dict[str, Any]:
     """The ``parse_errors`` row of a file that could not be parsed."""
     return {
@@ -144,6 +145,7 @@ def error_row(report_id: str, source_file: str, fmt: str, error: str, *, parser_
         "source_file": source_file,
         "format": fmt,
         "error": error,
+        "error_kind": ErrorKind(kind).value,
         "parser_version": parser_version,
         "parsed_at": parsed_at,
     }

@@ -29,8 +29,8 @@ def parse(
 ) -> None:
     """Parse reports and print one JSON object per file (JSON Lines).
 
-    A file that cannot be parsed prints {"source": ..., "error": ...}; the other
-    files go on and the exit status is 1.
+    A file that cannot be parsed prints {"source": ..., "error": ..., "error_kind": ...};
+    the other files go on and the exit status is 1.
     """
     from ingestion.parse import iter_files, parse_file
     from ingestion.record import ParseError
@@ -41,7 +41,7 @@ def parse(
             obj = parse_file(path).to_json(provenance=provenance)
         except ParseError as exc:
             failed = True
-            obj = {"source": str(path), "error": str(exc)}
+            obj = {"source": str(path), "error": str(exc), "error_kind": exc.kind.value}
         sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2 if pretty else None) + "\n")
     sys.stdout.flush()
     raise typer.Exit(1 if failed else 0)

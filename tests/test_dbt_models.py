@@ -86,6 +86,7 @@ def warehouse(tmp_path_factory):
         "source_file": "garbled.pdf",
         "format": "pdf",
         "error": "garbled.pdf: no table 3 found",
+        "error_kind": "not_a_report",
         "parser_version": "test",
         "parsed_at": PARSED_AT,
     }
@@ -392,6 +393,7 @@ def test_parse_errors_mart(warehouse):
     errors = warehouse["snapshots"]["after_gate"]["marts.parse_errors"]
     assert list(errors.source_file) == ["garbled.pdf"]
     assert "no table 3" in errors.error.iloc[0]
+    assert list(errors.error_kind) == ["not_a_report"]
 
 
 def test_dims_use_contract_keys(warehouse):

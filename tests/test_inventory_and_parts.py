@@ -10,7 +10,7 @@ import pytest
 
 from ingestion import PARSER_VERSION, inventory, parse_run, parts
 from ingestion.parse import parse_file, sniff_format
-from ingestion.record import ParseError, Report
+from ingestion.record import ErrorKind, ParseError, Report
 from ingestion.schema import SCHEMAS
 
 SAMPLES = Path(__file__).resolve().parents[1] / "orchestration" / "samples"
@@ -114,7 +114,9 @@ def test_parse_is_incremental_and_tables_stay_identical(home) -> None:
     assert first.failed[0][0] == "empty.txt"
     with pytest.raises(ParseError) as bad:
         parse_file(home["inbox"] / "empty.txt")
-    assert first.failed[0][2] == bad.value.reason
+    assert first.failed[0][2] == bad.value.reason and first.failed[0].error_kind is bad.value.kind
+    [error] = parts.read_parsed(home["parquet"], "parse_errors").to_pylist()
+    assert (error["error"], error["error_kind"]) == (bad.value.reason, "unreadable")
     reports = parts.read_parsed(home["parquet"], "reports")
     assert sorted(reports.column("source_file").to_pylist()) == sorted(s.name for s in SEEDS[:3])
     assert first.rows["cells"] == parts.read_parsed(home["parquet"], "cells").num_rows > 0
@@ -145,7 +147,7 @@ def test_new_parser_version_replaces_old_rows(home) -> None:
     def picky(path: Path) -> Report:  # "version 0": cannot read the second seed
         report = parse_file(path)
         if report.agency == parse_file(SEEDS[1]).agency:
-            raise ParseError(path.name, "unsupported layout")
+            raise ParseError(path.name, "unsupported layout", ErrorKind.NOT_A_REPORT)
         return report
 
     old = parse_all(home, parse=picky, version="0")

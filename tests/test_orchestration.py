@@ -208,12 +208,15 @@ def test_bad_files_are_kept_and_reported(warehouse: Warehouse) -> None:
         with pytest.raises(ParseError) as expected:
             parse_file(p.inbox / name)
         row = errors[name]
-        assert row["error"] == expected.value.reason
+        assert (row["error"], row["error_kind"]) == (expected.value.reason, expected.value.kind.value)
         assert row["report_id"] == hashlib.sha256(data).hexdigest()
         assert [f.read_bytes() for f in (p.raw_dir / row["report_id"][:2]).glob(row["report_id"] + ".*")] == [data]
     assert sorted(query(p.warehouse, "select source_file from marts.parse_errors")) == [(n,) for n in sorted(BAD_FILES)]
-    listed = {f["source_file"]: f["error"] for f in warehouse.first.metadata("raw/parse_errors")["failed_files"]}
-    assert listed == {name: row["error"] for name, row in errors.items()}
+    listed = {f["source_file"]: (f["error"], f["error_kind"])
+              for f in warehouse.first.metadata("raw/parse_errors")["failed_files"]}
+    assert listed == {name: (row["error"], row["error_kind"]) for name, row in errors.items()}
+    kinds = query(p.warehouse, "select source_file, error_kind from marts.parse_errors order by 1")
+    assert kinds == [(n, "unreadable") for n in sorted(BAD_FILES)]
 
 
 def test_second_run_without_new_files_changes_nothing(warehouse: Warehouse) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from ingestion import PARSER_VERSION, inventory, parse_run, parts
 from ingestion.parse import parse_file, sniff_format
+from ingestion.record import ErrorKind
 from ingestion.schema import SCHEMAS, cell_columns, cell_rows
 from ingestion.synthetic.synth import write_corpus
 
@@ -124,9 +125,11 @@ def test_a_worker_that_dies_costs_one_file(inbox: Path, tmp_path: Path) -> None:
     home = home_with_inventory(tmp_path, inbox)
     run = parse(home, workers=2, slice_reports=7, parse_fn=die_on_junk)
     assert run.workers == 2 and run.parsed == 36
-    reasons = {name: reason for name, _, reason in run.failed}
-    assert reasons["junk.bin"] == parse_run.WORKER_DIED
-    assert "empty" in reasons["empty.txt"]
+    reasons = {f.source_file: (f.error, f.error_kind) for f in run.failed}
+    assert reasons["junk.bin"] == (parse_run.WORKER_DIED, ErrorKind.WORKER_DIED)
+    assert "empty" in reasons["empty.txt"][0] and reasons["empty.txt"][1] is ErrorKind.UNREADABLE
+    errors = {r["source_file"]: r["error_kind"] for r in parts.read_parsed(home["parquet"], "parse_errors").to_pylist()}
+    assert errors == {"junk.bin": "worker_died", "empty.txt": "unreadable"}
     assert len(parts.read_parsed(home["parquet"], "reports")) == 36
     assert not list(home["parquet"].glob(".*.tmp"))
 

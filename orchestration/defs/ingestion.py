@@ -113,8 +113,8 @@ def parsed_reports(context: dg.AssetExecutionContext):
         progress=progress,
     )
     seconds = time.monotonic() - started
-    for source, report_id, reason in run.failed[:LISTED_FAILURES]:
-        context.log.warning(f"cannot parse {source} ({report_id[:12]}): {reason}")
+    for failure in run.failed[:LISTED_FAILURES]:
+        context.log.warning(f"cannot parse {failure.source_file} ({failure.report_id[:12]}): {failure.error}")
     if len(run.failed) > LISTED_FAILURES:
         context.log.warning(f"... and {len(run.failed) - LISTED_FAILURES} more files that cannot be parsed")
     common = {
@@ -127,7 +127,8 @@ def parsed_reports(context: dg.AssetExecutionContext):
         "parse_seconds": round(seconds, 3),
         "reports_per_second": round((run.parsed + len(run.failed)) / seconds, 1) if pending else 0.0,
     }
-    failures = [{"source_file": s, "report_id": r, "error": e} for s, r, e in run.failed[:LISTED_FAILURES]]
+    failures = [{"source_file": f.source_file, "report_id": f.report_id, "error": f.error,
+                 "error_kind": f.error_kind.value} for f in run.failed[:LISTED_FAILURES]]
     for name, key in PARSED_KEYS.items():
         metadata = {
             **common,
