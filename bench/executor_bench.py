@@ -9,6 +9,7 @@ bench/run.py.  Prints one JSON line.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -27,11 +28,17 @@ sys.path.insert(0, str(REPO))
 from ingestion import PARSER_VERSION, parse_run, parts  # noqa: E402
 from ingestion.inventory import take_inventory  # noqa: E402
 from ingestion.parse import parse_file, sniff_format  # noqa: E402
+from orchestration import settings  # noqa: E402
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 #: The home the job parses into (set by :func:`compare` before it runs the job).
 HOME_ENV = "BENCH_EXECUTOR_HOME"
 SLICE_ENV = "BENCH_EXECUTOR_SLICE"
+
+
+def _parse() -> functools.partial:
+    """``parse_file`` with the limits the pipeline parses with (``OGI_MAX_FILE_MB``, ``OGI_FILE_TIMEOUT_S``)."""
+    return functools.partial(parse_file, max_bytes=settings.max_file_bytes(), timeout_s=settings.FILE_TIMEOUT_S.get())
 
 
 def _home() -> dict[str, Path]:
@@ -59,7 +66,7 @@ def plan_slices():
 def parse_slice(task: dict[str, Any]) -> dict[str, Any]:
     home = _home()
     items = tuple(parse_run.PendingReport(*item) for item in task["items"])
-    result = parse_run._run_slice(parse_run._Slice(task["part"], items, home["raw"], home["parquet"], parse_file,
+    result = parse_run._run_slice(parse_run._Slice(task["part"], items, home["raw"], home["parquet"], _parse(),
                                                    PARSER_VERSION, NOW, 50_000))
     return {"part": result.part, "files": result.files, "parsed": result.parsed, "failed": len(result.failed)}
 
@@ -87,7 +94,8 @@ def parse_in_process():
 def _prepare(root: Path, inbox: Path) -> dict[str, Path]:
     shutil.rmtree(root, ignore_errors=True)
     home = {"raw": root / "raw", "parquet": root / "parquet"}
-    take_inventory(inbox, home["raw"], home["parquet"] / "inventory.parquet", sniff_format)
+    take_inventory(inbox, home["raw"], home["parquet"] / "inventory.parquet", sniff_format,
+                   workers=settings.PARSE_WORKERS.get() or None)
     return home
 
 
@@ -134,7 +142,7 @@ def compare(corpus: Path, scratch: Path, workers: int, reports: int = 4000, slic
     for label, n in (("pool", workers), ("serial", 1)):
         home = _prepare(scratch / f"executor-{label}", inbox)
         started = time.perf_counter()
-        run = parse_run.parse_pending(_pending(home), raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse_file,
+        run = parse_run.parse_pending(_pending(home), raw_dir=home["raw"], parquet_dir=home["parquet"], parse=_parse(),
                                   parser_version=PARSER_VERSION, now=NOW, workers=n, slice_reports=slice_reports)
         out[f"{label}_s"] = round(time.perf_counter() - started, 2)
         assert run.parsed == reports, run

@@ -101,10 +101,12 @@ def _floor_chunk(args: tuple[list[str], list[str]]) -> int:
 
 def _parse_chunk(files: list[str]) -> int:
     from ingestion.parse import parse_file
+    from orchestration import settings
 
+    limits = {"max_bytes": settings.max_file_bytes(), "timeout_s": settings.FILE_TIMEOUT_S.get()}
     cells = 0
     for f in files:
-        cells += sum(1 for _ in parse_file(f).iter_cells())
+        cells += sum(1 for _ in parse_file(f, **limits).iter_cells())
     return cells
 
 

@@ -32,8 +32,8 @@ from .text import normalize_label
 
 __all__ = ["parse_bytes", "parse_file", "iter_files", "sniff_format", "MAX_FILE_BYTES"]
 
-#: Files larger than this are refused before reading (override with OGI_MAX_FILE_MB).
-MAX_FILE_BYTES = int(float(os.environ.get("OGI_MAX_FILE_MB", "200")) * 1024 * 1024)
+#: Files larger than this are refused before reading, by default (``parse_file(max_bytes=...)``).
+MAX_FILE_BYTES = 200 * 1024 * 1024
 
 _HEADING_MAX = 40  # a heading is a short line; prose that mentions a heading is long
 _MARKERS = {k: tuple(normalize_label(m) for m in v) for k, v in SECTION_MARKERS.items()}

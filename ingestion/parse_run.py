@@ -235,7 +235,7 @@ def parse_pending(
 ) -> ParseRun:
     """Parse ``pending`` from the raw copies and add them to the three tables (:mod:`ingestion.parts`).
 
-    ``workers``: processes that parse (default ``$OGI_PARSE_WORKERS``, else every core);
+    ``workers``: processes that parse (None or 0: every core; 1: this process);
     a run of a single slice, or a ``parse`` that cannot be pickled (a local function),
     runs in this process. ``slice_reports`` overrides the slice size. The tables do not
     depend on the number of workers. ``progress(done, total, last)`` is called after

@@ -20,10 +20,6 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Environment variable: how many processes parse (1 = in this process; default: every core).
-WORKERS_ENV = "OGI_PARSE_WORKERS"
-
-
 def cpu_count() -> int:
     """The cores this process may run on (the affinity mask, not the machine's count)."""
     try:
@@ -33,10 +29,8 @@ def cpu_count() -> int:
 
 
 def parse_workers(requested: int | None = None) -> int:
-    """``requested``, else ``$OGI_PARSE_WORKERS``, else every core; at least 1."""
-    if requested is None:
-        env = os.environ.get(WORKERS_ENV, "").strip()
-        requested = int(env) if env else 0
+    """How many processes parse: ``requested`` (1 = in the caller's process), or every core
+    when it is None or 0; at least 1."""
     return max(1, requested or cpu_count())
 
 

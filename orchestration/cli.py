@@ -34,11 +34,16 @@ def parse(
     """
     from ingestion.parse import iter_files, parse_file
     from ingestion.record import ParseError
+    from orchestration import settings
 
+    try:
+        limits = {"max_bytes": settings.max_file_bytes(), "timeout_s": settings.FILE_TIMEOUT_S.get()}
+    except settings.SettingError as exc:
+        raise typer.BadParameter(str(exc)) from None
     failed = False
     for path in iter_files(paths):
         try:
-            obj = parse_file(path).to_json(provenance=provenance)
+            obj = parse_file(path, **limits).to_json(provenance=provenance)
         except ParseError as exc:
             failed = True
             obj = {"source": str(path), "error": str(exc), "error_kind": exc.kind.value}

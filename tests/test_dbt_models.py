@@ -167,7 +167,8 @@ def test_reference_seeds_are_generated_from_templates():
 
 
 def test_no_dbt_packages_file():
-    """dbt deps cannot reach its hub (STACK_NOTES P3); dagster-dbt would run it if the file existed."""
+    """No dbt packages: ``dbt deps`` would fetch them from the dbt hub, and the project builds offline;
+    dagster-dbt would run it if the file existed."""
     assert not (DBT_PROJECT_DIR / "packages.yml").exists()
     assert not (DBT_PROJECT_DIR / "dependencies.yml").exists()
 

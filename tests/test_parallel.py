@@ -78,15 +78,16 @@ def test_parallel_parse_gives_the_serial_tables(inbox: Path, tmp_path: Path) -> 
         assert [f.read_bytes() for f in a] == [f.read_bytes() for f in b]
 
 
-def test_env_sets_the_workers(monkeypatch) -> None:
-    from ingestion.workers import WORKERS_ENV, parse_workers
+def test_workers_are_an_argument_read_from_the_settings_by_the_application(monkeypatch) -> None:
+    from ingestion.workers import parse_workers
+    from orchestration import settings
 
-    monkeypatch.setenv(WORKERS_ENV, "1")
-    assert parse_workers() == 1
-    monkeypatch.setenv(WORKERS_ENV, "3")
-    assert parse_workers() == 3 and parse_workers(2) == 2
-    monkeypatch.delenv(WORKERS_ENV)
-    assert parse_workers() == len(os.sched_getaffinity(0))
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setenv("OGI_PARSE_WORKERS", "3")
+    assert parse_workers() == parse_workers(0) == cores  # ingestion reads no environment
+    assert parse_workers(settings.PARSE_WORKERS.get() or None) == 3 and parse_workers(2) == 2
+    monkeypatch.setenv("OGI_PARSE_WORKERS", "0")
+    assert parse_workers(settings.PARSE_WORKERS.get() or None) == cores
 
 
 def test_cell_columns_are_the_schema_cell_rows(inbox: Path) -> None:

@@ -154,3 +154,18 @@ def test_cli_exit_zero_and_exact_keys_when_all_parse() -> None:
     allowed = {"source", "agency", "year", "template", "applications", "reviews", "proactive",
                "published", "index_number", "division_code", "warnings"}
     assert set(obj) <= allowed and {"applications", "reviews", "proactive"} <= set(obj)
+
+
+def test_cli_takes_the_limits_from_the_settings() -> None:
+    """``ogi parse`` passes OGI_MAX_FILE_MB to the parser (ingestion itself reads no environment)."""
+    import os
+
+    env = dict(os.environ, OGI_MAX_FILE_MB="0.001")  # about 1 KB: the seed is larger
+    out = subprocess.run([sys.executable, "-m", "orchestration.cli", "parse", str(SEED)],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert out.returncode == 1, out.stderr
+    obj = json.loads(out.stdout)
+    assert "over the 0 MB limit" in obj["error"] and obj["error_kind"] == "too_large"
+    bad = subprocess.run([sys.executable, "-m", "orchestration.cli", "parse", str(SEED)],
+                         capture_output=True, text=True, timeout=120, env=dict(os.environ, OGI_FILE_TIMEOUT_S="soon"))
+    assert bad.returncode == 2 and "OGI_FILE_TIMEOUT_S" in bad.stderr and "Traceback" not in bad.stderr

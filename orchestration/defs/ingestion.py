@@ -5,6 +5,7 @@ The work itself is in ``ingestion/inventory.py``, ``ingestion/parse_run.py`` and
 happened.
 """
 
+import functools
 import time
 from collections import Counter
 
@@ -12,10 +13,10 @@ import dagster as dg
 
 from ingestion import PARSER_VERSION
 from ingestion.inventory import take_inventory
+from ingestion.parse import parse_file, sniff_format
 from ingestion.parse_run import PendingReport, parse_pending, plan_parse
 from ingestion.parts import PARSED_TABLES, parsed_versions, table_glob
-from ingestion.parse import parse_file, sniff_format
-from orchestration import paths
+from orchestration import paths, settings
 
 #: The keys dbt's sources ``raw.reports`` etc. map to (dagster-dbt's default translation).
 PARSED_KEYS = {name: dg.AssetKey(["raw", name]) for name in PARSED_TABLES}
@@ -53,7 +54,8 @@ INVENTORY = dg.AssetKey(["raw", "inventory"])
 def raw_reports(context: dg.AssetExecutionContext):
     p = paths.current().make_dirs()
     started = time.monotonic()
-    inv = take_inventory(p.inbox, p.raw_dir, p.inventory, sniff_format)
+    inv = take_inventory(p.inbox, p.raw_dir, p.inventory, sniff_format,
+                         workers=settings.PARSE_WORKERS.get() or None)
     seconds = time.monotonic() - started
     context.log.info(
         f"{p.inbox}: {len(inv.entries)} files, {inv.new_files} new; {inv.hashed} hashed, "
@@ -104,13 +106,17 @@ def parsed_reports(context: dg.AssetExecutionContext):
         rate = done / max(time.monotonic() - started, 1e-9)
         context.log.info(f"parsed {done}/{total} ({rate:.0f} reports/s), last {last.name}")
 
+    # the limits as arguments (ingestion reads no environment); a partial pickles, so the workers can take it
+    parse = functools.partial(parse_file, max_bytes=settings.max_file_bytes(),
+                              timeout_s=settings.FILE_TIMEOUT_S.get())
     run = parse_pending(
         pending,
         raw_dir=p.raw_dir,
         parquet_dir=p.parquet_dir,
-        parse=parse_file,
+        parse=parse,
         parser_version=PARSER_VERSION,
         progress=progress,
+        workers=settings.PARSE_WORKERS.get() or None,
     )
     seconds = time.monotonic() - started
     for failure in run.failed[:LISTED_FAILURES]:
