@@ -19,10 +19,10 @@ from ingestion.record import Report
 from ingestion.schema import QUALITY_ISSUES_SCHEMA, SCHEMAS, cell_rows, report_row
 from ingestion.inventory import INVENTORY_SCHEMA
 
+from fixture_paths import GOLDEN_DIR, REALWORLD_GOLDEN_DIR
+
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
-GOLDEN_DIR = ROOT / "tests" / "fixtures" / "golden"
-REALWORLD_GOLDEN_DIR = ROOT / "tests" / "fixtures" / "realworld" / "golden"
 
 
 PARSED_AT = datetime(2025, 1, 1, tzinfo=timezone.utc)

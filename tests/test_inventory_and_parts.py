@@ -13,8 +13,7 @@ from ingestion.parse import parse_file, sniff_format
 from ingestion.record import ErrorKind, ParseError, Report
 from ingestion.schema import SCHEMAS
 
-SAMPLES = Path(__file__).resolve().parents[1] / "orchestration" / "samples"
-SEEDS = sorted((Path(__file__).parent / "fixtures" / "seeds").glob("*.txt"))
+from fixture_paths import SEEDS
 
 
 @pytest.fixture
@@ -39,13 +38,6 @@ def file_state(folder: Path) -> dict[str, tuple[int, str]]:
     """file -> (mtime_ns, sha256) of every part of the parsed tables: equal when nothing was rewritten."""
     files = [f for name in parts.PARSED_TABLES for f in parts.table_files(folder, name)]
     return {f.name: (f.stat().st_mtime_ns, hashlib.sha256(f.read_bytes()).hexdigest()) for f in files}
-
-
-def test_sample_reports_are_the_fixtures() -> None:
-    """The bundled samples (orchestration/samples) are copies of the seed and real-world texts."""
-    fixtures = Path(__file__).parent / "fixtures"
-    expected = {f.name: f.read_bytes() for f in [*SEEDS, *sorted((fixtures / "realworld").glob("*.txt"))]}
-    assert {f.name: f.read_bytes() for f in sorted(SAMPLES.iterdir())} == expected
 
 
 def test_scan_skips_hidden_and_partial_files(home) -> None:

@@ -15,8 +15,8 @@ from ingestion.parse import parse_bytes, parse_file
 from ingestion.formats import FormatError, read_pdf, sniff_format
 from ingestion.record import ErrorKind, ParseError, Report
 from ingestion.synthetic.render_office import report_to_docx, report_to_pdf, text_to_pdf
+from fixture_paths import FIXTURES, SAMPLES, SEEDS
 
-FIXTURES = Path(__file__).parent / "fixtures"
 GOLDENS = sorted((FIXTURES / "golden").glob("*.json")) + sorted((FIXTURES / "realworld" / "golden").glob("*.txt.json"))
 CONTRACT = ("agency", "year", "template", "applications", "reviews", "proactive")
 
@@ -44,7 +44,7 @@ def test_ruled_table_pdf_roundtrip(golden: Path) -> None:
 
 @pytest.mark.parametrize("seed", ["000_f1db75d64b6a785a", "001_1cb59e66f00bcffe", "002_6379e42c8043a5dd"])
 def test_pdf_with_text_layer_roundtrip(seed: str) -> None:
-    text = (FIXTURES / "seeds" / f"{seed}.txt").read_text(encoding="utf-8")
+    text = (SAMPLES / f"{seed}.txt").read_text(encoding="utf-8")
     expected = json.loads((FIXTURES / "golden" / f"{seed}.json").read_text(encoding="utf-8"))
     got = parse_bytes(text_to_pdf(text), f"{seed}.pdf").to_json()
     assert _contract(got) == _contract(expected)
@@ -143,7 +143,7 @@ def test_docx_external_entities_are_not_resolved(tmp_path: Path) -> None:
 
 
 def test_html_scripts_are_ignored() -> None:
-    text = (FIXTURES / "seeds" / "000_f1db75d64b6a785a.txt").read_text(encoding="utf-8")
+    text = (SAMPLES / "000_f1db75d64b6a785a.txt").read_text(encoding="utf-8")
     rows = "".join(
         "<tr>" + "".join(f"<td>{c.strip()}</td>" for c in line.split("|")) + "</tr>" if "|" in line else
         f"</table><p>{line}</p><table>"
@@ -175,9 +175,7 @@ def test_time_limit_cuts_a_slow_parse() -> None:
     assert time.monotonic() - started < 5
 
 
-REAL_FILES = [p.read_bytes() for p in sorted((FIXTURES / "realworld").glob("*.pdf"))] + [
-    p.read_bytes() for p in sorted((FIXTURES / "seeds").glob("*.txt"))
-]
+REAL_FILES = [p.read_bytes() for p in sorted((FIXTURES / "realworld").glob("*.pdf"))] + [p.read_bytes() for p in SEEDS]
 
 
 @st.composite

@@ -24,8 +24,8 @@ from ingestion.parse import parse_file
 from ingestion.record import ParseError
 from ingestion.templates import APPLICANT_COLUMNS, REVIEW_COLUMNS
 from orchestration import paths, runner
+from fixture_paths import FIXTURES, SAMPLES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = sorted((FIXTURES / "golden").glob("*.json"))
 BAD_FILES = {"empty.txt": b"", "junk.bin": bytes(range(256)) * 16}
 
@@ -136,7 +136,7 @@ def test_sensor_starts_a_run_when_files_land(definitions: dg.Definitions, tmp_pa
     empty = tick(None)
     assert not empty.run_requests and "no files" in empty.skip_message
 
-    shutil.copy(GOLDEN[0].parent.parent / "seeds" / GOLDEN[0].with_suffix(".txt").name, tmp_path)
+    shutil.copy(SAMPLES / GOLDEN[0].with_suffix(".txt").name, tmp_path)
     for f in tmp_path.iterdir():
         os.utime(f, (settled, settled))
     first = tick(None)

@@ -13,9 +13,9 @@ import pytest
 import ingestion.parse as parse_module
 from ingestion.parse import parse_bytes, parse_file
 from ingestion.record import NOT_PARSE_FAILURES, ErrorKind, ParseError
+from fixture_paths import SAMPLES
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SEED = FIXTURES / "seeds" / "000_f1db75d64b6a785a.txt"
+SEED = SAMPLES / "000_f1db75d64b6a785a.txt"
 
 
 def _error(data: bytes, name: str = "bad.txt") -> str:

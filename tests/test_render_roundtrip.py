@@ -20,8 +20,8 @@ from ingestion.parse import parse_bytes
 from ingestion.record import Report
 from ingestion.synthetic.render import ENCODINGS, EXTENSIONS, LAYOUTS, file_name, render, render_text
 from strategies import records
+from fixture_paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 GOLDENS = sorted((FIXTURES / "golden").glob("*.json")) + sorted((FIXTURES / "realworld" / "golden").glob("*.txt.json"))
 KEYS = ("agency", "year", "template", "applications", "reviews", "proactive")
 EXAMPLES_PER_LAYOUT = 130  # x 8 layouts = 1,040 rendered and parsed reports
