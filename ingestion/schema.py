@@ -1,10 +1,11 @@
-"""Parquet layout of parsed reports: the three tables the warehouse reads.
+"""Parquet layout of parsed reports: the tables the warehouse reads, and their rows.
 
 ``reports``       one row per parsed report (report_id = sha256 of the file's bytes)
 ``cells``         one row per cell, long form, with the raw token and its position
-``parse_errors``  one row per file that could not be parsed, with the reason
+``parse_errors``  one row per file that could not be parsed, with the reason and its kind
 ``quality_issues`` what the quality gate found (written by the gate, not the parser)
 
+The parser's three tables are each a set of Parquet parts (:mod:`ingestion.parts`);
 dbt's staging models (dbt_project/models/staging) read exactly these columns.
 """
 from __future__ import annotations
