@@ -9,6 +9,7 @@ bench/run.py.  Prints one JSON line.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -24,8 +25,10 @@ import dagster as dg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from ingestion import PARSER_VERSION, store  # noqa: E402
+from ingestion import PARSER_VERSION, parse_run, parts  # noqa: E402
+from ingestion.inventory import take_inventory  # noqa: E402
 from ingestion.parse import parse_file, sniff_format  # noqa: E402
+from orchestration import settings  # noqa: E402
 
 NOW = datetime(2025, 1, 1, tzinfo=timezone.utc)
 #: The home the job parses into (set by :func:`compare` before it runs the job).
@@ -33,22 +36,27 @@ HOME_ENV = "BENCH_EXECUTOR_HOME"
 SLICE_ENV = "BENCH_EXECUTOR_SLICE"
 
 
+def _parse() -> functools.partial:
+    """``parse_file`` with the limits the pipeline parses with (``OGI_MAX_FILE_MB``, ``OGI_FILE_TIMEOUT_S``)."""
+    return functools.partial(parse_file, max_bytes=settings.max_file_bytes(), timeout_s=settings.FILE_TIMEOUT_S.get())
+
+
 def _home() -> dict[str, Path]:
     root = Path(os.environ[HOME_ENV])
     return {"raw": root / "raw", "parquet": root / "parquet"}
 
 
-def _pending(home: dict[str, Path]) -> list[store.PendingReport]:
-    return store.plan_parse(home["parquet"] / "inventory.parquet", home["raw"],
-                            store.parsed_versions(home["parquet"]), PARSER_VERSION)
+def _pending(home: dict[str, Path]) -> list[parse_run.PendingReport]:
+    return parse_run.plan_parse(home["parquet"] / "inventory.parquet", home["raw"],
+                                parts.parsed_versions(home["parquet"]), PARSER_VERSION)
 
 
 @dg.op(out=dg.DynamicOut())
 def plan_slices():
     home = _home()
     pending = _pending(home)
-    size = int(os.environ.get(SLICE_ENV) or store.slice_size(len(pending)))
-    first = store.next_part_number(home["parquet"])
+    size = int(os.environ.get(SLICE_ENV) or parse_run.slice_size(len(pending)))
+    first = parts.next_part_number(home["parquet"])
     for k, i in enumerate(range(0, len(pending), size)):
         items = [(p.report_id, p.name, p.format, p.raw_path) for p in pending[i:i + size]]
         yield dg.DynamicOutput({"part": first + k, "items": items}, mapping_key=f"part_{first + k}")
@@ -57,16 +65,16 @@ def plan_slices():
 @dg.op
 def parse_slice(task: dict[str, Any]) -> dict[str, Any]:
     home = _home()
-    items = tuple(store.PendingReport(*item) for item in task["items"])
-    result = store._run_slice(store._Slice(task["part"], items, home["raw"], home["parquet"], parse_file,
-                                           PARSER_VERSION, NOW, 50_000))
+    items = tuple(parse_run.PendingReport(*item) for item in task["items"])
+    result = parse_run._run_slice(parse_run._Slice(task["part"], items, home["raw"], home["parquet"], _parse(),
+                                                   PARSER_VERSION, NOW, 50_000))
     return {"part": result.part, "files": result.files, "parsed": result.parsed, "failed": len(result.failed)}
 
 
 @dg.op
 def commit_parts(results: list[dict[str, Any]]) -> int:
     home = _home()
-    with store.TableWriter(home["parquet"], clean=False) as out:
+    with parts.TableWriter(home["parquet"], clean=False) as out:
         for r in sorted(results, key=lambda r: r["part"]):
             out.adopt(r["part"], r["files"])
         out.commit()
@@ -86,7 +94,8 @@ def parse_in_process():
 def _prepare(root: Path, inbox: Path) -> dict[str, Path]:
     shutil.rmtree(root, ignore_errors=True)
     home = {"raw": root / "raw", "parquet": root / "parquet"}
-    store.take_inventory(inbox, home["raw"], home["parquet"] / "inventory.parquet", sniff_format)
+    take_inventory(inbox, home["raw"], home["parquet"] / "inventory.parquet", sniff_format,
+                   workers=settings.PARSE_WORKERS.get() or None)
     return home
 
 
@@ -133,7 +142,7 @@ def compare(corpus: Path, scratch: Path, workers: int, reports: int = 4000, slic
     for label, n in (("pool", workers), ("serial", 1)):
         home = _prepare(scratch / f"executor-{label}", inbox)
         started = time.perf_counter()
-        run = store.parse_pending(_pending(home), raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse_file,
+        run = parse_run.parse_pending(_pending(home), raw_dir=home["raw"], parquet_dir=home["parquet"], parse=_parse(),
                                   parser_version=PARSER_VERSION, now=NOW, workers=n, slice_reports=slice_reports)
         out[f"{label}_s"] = round(time.perf_counter() - started, 2)
         assert run.parsed == reports, run

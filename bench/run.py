@@ -66,7 +66,7 @@ def log(msg: str) -> None:
 
 def corpus(n: int, start: int = 0, name: str | None = None) -> tuple[Path, float]:
     """The corpus of reports ``start``..``n`` (seed SEED), generated once; (folder, seconds spent now)."""
-    from ingestion.synth import CORPUS_VERSION
+    from ingestion.synthetic.synth import CORPUS_VERSION
 
     out = OUT / (name or f"corpus-{n}-s{SEED}")
     stamp = {"version": CORPUS_VERSION, "reports": n, "start": start, "seed": SEED, "break_share": BREAK_SHARE}
@@ -101,10 +101,12 @@ def _floor_chunk(args: tuple[list[str], list[str]]) -> int:
 
 def _parse_chunk(files: list[str]) -> int:
     from ingestion.parse import parse_file
+    from orchestration import settings
 
+    limits = {"max_bytes": settings.max_file_bytes(), "timeout_s": settings.FILE_TIMEOUT_S.get()}
     cells = 0
     for f in files:
-        cells += sum(1 for _ in parse_file(f).iter_cells())
+        cells += sum(1 for _ in parse_file(f, **limits).iter_cells())
     return cells
 
 
@@ -163,7 +165,7 @@ def throughput(folder: Path, entries: list[dict[str, Any]], workers: int) -> dic
 
 def office_throughput(workers: int) -> dict[str, Any]:
     """Word and PDF files (kept out of the main corpus: a PDF takes ~0.3 s): reports/s on every core."""
-    from ingestion.synth import write_corpus
+    from ingestion.synthetic.synth import write_corpus
 
     folder = OUT / f"office-s{SEED}"
     if not (folder / "manifest.jsonl").exists():

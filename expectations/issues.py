@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion.store import write_table_atomic
+from ingestion.atomic import write_parquet_atomic
 
 from .rules import BY_NAME
 
@@ -146,4 +146,4 @@ def read_issues(path: Path) -> pd.DataFrame | None:
 
 def write_issues(issues: pd.DataFrame, path: Path) -> None:
     """Write ``quality_issues`` to ``path`` atomically (temporary file, then rename)."""
-    write_table_atomic(to_table(issues), path)
+    write_parquet_atomic(to_table(issues), path)

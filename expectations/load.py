@@ -15,6 +15,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from ingestion.record import NOT_PARSE_FAILURES
+
 #: The relations the gate reads, in the attached warehouse ``wh``.
 TERMS = "wh.intermediate.int_identity_terms"
 CELLS = "wh.intermediate.int_current_cells"
@@ -123,14 +125,12 @@ def run_share_frames(reports: pd.DataFrame, errors: pd.DataFrame, run_started: d
                      min_run_files: int) -> tuple[pd.DataFrame, int, str]:
     """The reports and parse-failure count the run-level shares are judged over, and what they cover.
 
-    Files that are no readable report at all (empty, binary, images, encrypted:
-    :func:`ingestion.parse.is_unreadable`) are listed in parse_errors but are no
-    sign of a parser regression, so they are not counted as parse failures.
+    Files that are no readable report at all (empty, binary, images, encrypted, too large:
+    ``error_kind`` in :data:`ingestion.record.NOT_PARSE_FAILURES`) are listed in parse_errors
+    but are no sign of a parser regression, so they are not counted as parse failures.
     """
-    from ingestion.parse import is_unreadable
-
     if len(errors):
-        errors = errors[~errors["error"].astype(str).map(is_unreadable)]
+        errors = errors[~errors["error_kind"].isin([k.value for k in NOT_PARSE_FAILURES])]
     if run_started is not None and "parsed_at" in reports.columns:
         since = pd.Timestamp(run_started)
         new_reports = reports[pd.to_datetime(reports["parsed_at"], utc=True) >= since]

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion.store import write_table_atomic
+from ingestion.atomic import write_parquet_atomic
 
 from .issues import empty_issues, read_issues, write_issues
 
@@ -84,4 +84,4 @@ class GateState:
                 "fingerprint": pa.array(fingerprints["fingerprint"].astype("uint64"), pa.uint64()),
                 "judged_with": pa.array([judged_with] * len(fingerprints), pa.string()),
             })
-            write_table_atomic(table, self.folder / JUDGED_FILE)
+            write_parquet_atomic(table, self.folder / JUDGED_FILE)

@@ -13,14 +13,23 @@ import zipfile
 from dataclasses import dataclass
 
 from .layouts import Line, table_rows_lines, text_lines
+from .record import ErrorKind
 
-#: Per-file limits, configurable by the caller (ingestion.parse.Limits).
+#: Per-file limits: the defaults of :func:`read_docx` and :func:`read_pdf`.
 MAX_DOCX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_PDF_PAGES = 200
 
 
 class FormatError(Exception):
-    """The bytes are not a readable report file; the message says why."""
+    """The bytes are not a readable report file; the message says why, ``kind`` what sort of
+    failure it is (:class:`~ingestion.record.ErrorKind`: unreadable, or over a limit)."""
+
+    def __init__(self, message: str, kind: ErrorKind) -> None:
+        super().__init__(message)
+        self.kind = ErrorKind(kind)
+
+    def __reduce__(self) -> tuple:
+        return type(self), (str(self), self.kind)
 
 
 @dataclass
@@ -106,7 +115,7 @@ def decode_text(data: bytes) -> str:
         return text
     if _strict_ok(data, "gb18030"):
         return data.decode("gb18030")
-    raise FormatError("text in an unknown encoding (not UTF-8 or GB18030)")
+    raise FormatError("text in an unknown encoding (not UTF-8 or GB18030)", ErrorKind.UNREADABLE)
 
 
 def _strict_ok(data: bytes, encoding: str) -> bool:
@@ -121,7 +130,7 @@ def read_text(data: bytes) -> Document:
     """A plain-text report in any text layout."""
     text = decode_text(data)
     if _looks_binary(text):
-        raise FormatError("binary content, not a text report")
+        raise FormatError("binary content, not a text report", ErrorKind.UNREADABLE)
     return Document("text", text_lines(text), text)
 
 
@@ -177,7 +186,7 @@ def read_html(data: bytes) -> Document:
         if root is None:  # as lxml.html.document_fromstring reports it
             raise etree.ParserError("Document is empty")
     except (etree.ParserError, ValueError) as exc:
-        raise FormatError(f"HTML that cannot be read ({exc})") from None
+        raise FormatError(f"HTML that cannot be read ({exc})", ErrorKind.UNREADABLE) from None
     # (element iteration, in document order as the XPath union was, at a fifth of its cost)
     for bad in list(root.iter("script", "style", "noscript", "template")):
         _drop_tree(bad)
@@ -222,10 +231,11 @@ def read_docx(data: bytes, max_uncompressed: int = MAX_DOCX_UNCOMPRESSED) -> Doc
             total = sum(info.file_size for info in zf.infolist())
             if total > max_uncompressed:
                 raise FormatError(
-                    f"Word file expands to {total // (1024 * 1024)} MB, over the {max_uncompressed // (1024 * 1024)} MB limit"
+                    f"Word file expands to {total // (1024 * 1024)} MB, over the {max_uncompressed // (1024 * 1024)} MB limit",
+                    ErrorKind.TOO_LARGE,
                 )
     except zipfile.BadZipFile as exc:
-        raise FormatError(f"broken Word file ({exc})") from None
+        raise FormatError(f"broken Word file ({exc})", ErrorKind.UNREADABLE) from None
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -233,7 +243,7 @@ def read_docx(data: bytes, max_uncompressed: int = MAX_DOCX_UNCOMPRESSED) -> Doc
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # python-docx raises many types for broken packages
-        raise FormatError(f"broken Word file ({type(exc).__name__}: {exc})") from None
+        raise FormatError(f"broken Word file ({type(exc).__name__}: {exc})", ErrorKind.UNREADABLE) from None
     lines: list[Line] = []
     texts: list[str] = []
     body = document.element.body
@@ -268,9 +278,9 @@ def _pdf_error(exc: Exception) -> FormatError:
     causes = [exc] + [a for a in exc.args if isinstance(a, BaseException)]
     names = " ".join(type(c).__name__ for c in causes)
     if "Password" in names or "Encrypt" in names:
-        return FormatError("encrypted PDF: cannot read it without its password")
+        return FormatError("encrypted PDF: cannot read it without its password", ErrorKind.UNREADABLE)
     detail = "; ".join(f"{type(c).__name__}: {c}".rstrip(": ") for c in causes[-1:])
-    return FormatError(f"broken PDF ({detail})")
+    return FormatError(f"broken PDF ({detail})", ErrorKind.UNREADABLE)
 
 
 def _pdf_table_lines(page, p: int) -> list[Line] | None:
@@ -328,7 +338,8 @@ def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
     try:
         with pdf:
             if len(pdf.pages) > max_pages:
-                raise FormatError(f"PDF has {len(pdf.pages)} pages, over the {max_pages}-page limit")
+                raise FormatError(f"PDF has {len(pdf.pages)} pages, over the {max_pages}-page limit",
+                                  ErrorKind.TOO_LARGE)
             for p, page in enumerate(pdf.pages, start=1):
                 page_text = page.extract_text() or ""
                 texts.append(page_text)
@@ -345,7 +356,7 @@ def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
         raise _pdf_error(exc) from None
     text = "\n".join(texts)
     if not text.strip():
-        raise FormatError("PDF has no text layer (a scanned image?); it needs OCR")
+        raise FormatError("PDF has no text layer (a scanned image?); it needs OCR", ErrorKind.UNREADABLE)
     plain = Document("pdf", text_route, text)
     if not any_table:
         return plain
@@ -355,7 +366,7 @@ def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
 def read_document(data: bytes) -> Document:
     """Read any supported file from its bytes."""
     if not data:
-        raise FormatError("empty file")
+        raise FormatError("empty file", ErrorKind.UNREADABLE)
     fmt = sniff_format(data)
     if fmt == "pdf":
         return read_pdf(data)
@@ -366,9 +377,9 @@ def read_document(data: bytes) -> Document:
     if fmt == "text":
         return read_text(data)
     if fmt == "doc":
-        raise FormatError("legacy Word .doc/.wps file: convert it to .docx or PDF")
+        raise FormatError("legacy Word .doc/.wps file: convert it to .docx or PDF", ErrorKind.UNREADABLE)
     if fmt == "image":
-        raise FormatError("an image has no text layer; it needs OCR")
+        raise FormatError("an image has no text layer; it needs OCR", ErrorKind.UNREADABLE)
     if fmt == "zip":
-        raise FormatError("a ZIP archive, not a report (unpack it into the inbox)")
-    raise FormatError("binary content, not a text, HTML, PDF or Word report")
+        raise FormatError("a ZIP archive, not a report (unpack it into the inbox)", ErrorKind.UNREADABLE)
+    raise FormatError("binary content, not a text, HTML, PDF or Word report", ErrorKind.UNREADABLE)

@@ -1,14 +1,13 @@
 """Per-file limits on time: a hostile or pathological file must not hang a run."""
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-#: Seconds one file may take to parse (override with OGI_FILE_TIMEOUT_S; 0 = no limit).
-DEFAULT_TIMEOUT_S = float(os.environ.get("OGI_FILE_TIMEOUT_S", "60"))
+#: Seconds one file may take to parse, by default (``parse_file(timeout_s=...)``; 0 = no limit).
+DEFAULT_TIMEOUT_S = 60.0
 
 
 class FileTimeout(BaseException):

@@ -14,7 +14,7 @@ from .formats import Document, FormatError, read_document, sniff_format
 from .layouts import Line
 from .limits import DEFAULT_TIMEOUT_S, FileTimeout, time_limit
 from .metadata import read_metadata
-from .record import BLANK, Cell, ParseError, Report
+from .record import BLANK, Cell, ErrorKind, ParseError, Report
 from .tables import LabelMatcher, Slot, fill_row, place
 from .templates import (
     AMOUNT_FIELDS,
@@ -30,27 +30,10 @@ from .templates import (
 )
 from .text import normalize_label
 
-__all__ = ["parse_bytes", "parse_file", "iter_files", "sniff_format", "is_unreadable", "MAX_FILE_BYTES"]
+__all__ = ["parse_bytes", "parse_file", "iter_files", "sniff_format", "MAX_FILE_BYTES"]
 
-#: Error reasons that say a file is no readable report at all (empty, binary, an image,
-#: encrypted, over a limit, a legacy format): the parser itself was never in play.
-_UNREADABLE = (
-    "empty file", "binary content", "needs OCR", "legacy Word", "encrypted PDF", "broken PDF", "broken Word",
-    "ZIP archive", "unknown encoding", "over the", "HTML that cannot be read", "file not found",
-    "permission denied", "is a directory", "expands to",
-)
-
-
-def is_unreadable(reason: str) -> bool:
-    """True when a parse error says the file is not a readable report, rather than a report the parser failed on.
-
-    The run-level quality gate counts only the latter as parse failures: a folder
-    of junk is not a parser regression.
-    """
-    return any(marker in reason for marker in _UNREADABLE)
-
-#: Files larger than this are refused before reading (override with OGI_MAX_FILE_MB).
-MAX_FILE_BYTES = int(float(os.environ.get("OGI_MAX_FILE_MB", "200")) * 1024 * 1024)
+#: Files larger than this are refused before reading, by default (``parse_file(max_bytes=...)``).
+MAX_FILE_BYTES = 200 * 1024 * 1024
 
 _HEADING_MAX = 40  # a heading is a short line; prose that mentions a heading is long
 _MARKERS = {k: tuple(normalize_label(m) for m in v) for k, v in SECTION_MARKERS.items()}
@@ -107,7 +90,8 @@ def _sections(lines: Sequence[Line], source: str) -> dict[str, Sequence[Line]]:
         # no table-3 heading: table 3 starts at its first row
         apps = first_row
         if apps is None:
-            raise ParseError(source, "table 3 not found (no 收到和处理政府信息公开申请情况 section)")
+            raise ParseError(source, "table 3 not found (no 收到和处理政府信息公开申请情况 section)",
+                             ErrorKind.NOT_A_REPORT)
     if proactive is None:
         proactive = second_article
     reviews = _heading(lines, "reviews", apps + 1)
@@ -169,11 +153,12 @@ def parse_document(doc: Document, source: str) -> Report:
     app_section = sections["applications"]
     variant = "split" if any(_SPLIT_MATCHER.match(ln.norm) is not None for ln in app_section if ln.texts) else "single"
     if not any(ln.tokens for ln in app_section):
-        raise ParseError(source, "table 3 not found (its section holds no numbers)")
+        raise ParseError(source, "table 3 not found (its section holds no numbers)", ErrorKind.NOT_A_REPORT)
     app_rows, missing = _fill(app_section, _APP_SLOTS[variant], "applications", warnings)
     slots = _APP_SLOTS[variant]
     if missing and (len(missing) * 2 > len(slots) or slots[-1].key in missing and not warnings):
-        raise ParseError(source, f"table 3 incomplete: rows {', '.join(missing)} not found")
+        raise ParseError(source, f"table 3 incomplete: rows {', '.join(missing)} not found",
+                         ErrorKind.INCOMPLETE_TABLE)
     for key in missing:
         warnings.append(f"applications.{key}: row not found; left blank")
 
@@ -242,15 +227,16 @@ def parse_bytes(data: bytes, source: str, *, timeout_s: float = DEFAULT_TIMEOUT_
     except ParseError:
         raise
     except FileTimeout as exc:
-        raise ParseError(source, str(exc)) from None
+        raise ParseError(source, str(exc), ErrorKind.TIMEOUT) from None
     except FormatError as exc:
-        raise ParseError(source, str(exc)) from None
+        raise ParseError(source, str(exc), exc.kind) from None
     except RecursionError:
-        raise ParseError(source, "document nested too deeply to read") from None
+        raise ParseError(source, "document nested too deeply to read", ErrorKind.PARSER_ERROR) from None
     except MemoryError:
-        raise ParseError(source, "document too large to read in memory") from None
+        raise ParseError(source, "document too large to read in memory", ErrorKind.PARSER_ERROR) from None
     except Exception as exc:  # a parser bug must not stop a run: report it against the file
-        raise ParseError(source, f"internal parser error ({type(exc).__name__}: {exc})") from None
+        raise ParseError(source, f"internal parser error ({type(exc).__name__}: {exc})",
+                         ErrorKind.PARSER_ERROR) from None
 
 
 def parse_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES,
@@ -263,14 +249,15 @@ def parse_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES,
     try:
         size = p.stat().st_size
         if size > max_bytes:
-            raise ParseError(p.name, f"file is {size / 1048576:.0f} MB, over the {max_bytes / 1048576:.0f} MB limit")
+            raise ParseError(p.name, f"file is {size / 1048576:.0f} MB, over the {max_bytes / 1048576:.0f} MB limit",
+                             ErrorKind.TOO_LARGE)
         data = p.read_bytes()
     except FileNotFoundError:
-        raise ParseError(str(path), "file not found") from None
+        raise ParseError(str(path), "file not found", ErrorKind.UNREADABLE) from None
     except IsADirectoryError:
-        raise ParseError(str(path), "is a directory") from None
+        raise ParseError(str(path), "is a directory", ErrorKind.UNREADABLE) from None
     except PermissionError:
-        raise ParseError(str(path), "permission denied") from None
+        raise ParseError(str(path), "permission denied", ErrorKind.UNREADABLE) from None
     return parse_bytes(data, p.name, timeout_s=timeout_s)
 
 

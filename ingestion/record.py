@@ -1,7 +1,8 @@
-"""The canonical report record (../shared/contract/REPORT_JSON.md) and its provenance."""
+"""The canonical report record (docs/REPORT_JSON.md) and its provenance; why a file has none."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Iterator, NamedTuple
 
 Number = int | float
@@ -98,10 +99,52 @@ class Report:
         return iter(cells)
 
 
-class ParseError(Exception):
-    """A file that cannot be turned into a record; the message names the file and what is wrong."""
+class ErrorKind(StrEnum):
+    """Why a file could not be turned into a record, as a category (the message says the rest).
 
-    def __init__(self, source: str, message: str) -> None:
+    Stored with every parse error (``parse_errors.error_kind``). The quality gate counts
+    only some kinds as parse failures (:attr:`counts_as_parse_failure`).
+    """
+
+    #: not a report file the parser can read at all: empty, binary, an image or a scan that
+    #: needs OCR, legacy Word, an encrypted or broken PDF or Word file, a ZIP archive, text
+    #: in an unknown encoding, HTML that cannot be read; or not there (not found, no
+    #: permission, a folder)
+    UNREADABLE = "unreadable"
+    #: over a limit on size, PDF pages or how far a Word file expands
+    TOO_LARGE = "too_large"
+    #: read, but no table 3 in it: not an annual report
+    NOT_A_REPORT = "not_a_report"
+    #: table 3 found, but too many of its rows missing to make a record
+    INCOMPLETE_TABLE = "incomplete_table"
+    #: parsing took longer than the time limit
+    TIMEOUT = "timeout"
+    #: the parser failed: an internal error, a document nested too deeply, out of memory
+    PARSER_ERROR = "parser_error"
+    #: the worker process parsing the file died (a crash, or killed for its memory)
+    WORKER_DIED = "worker_died"
+
+    @property
+    def counts_as_parse_failure(self) -> bool:
+        """Whether the quality gate counts this error as a parse failure (a sign the parser
+        regressed): every kind but a file that is no readable report at all, or too large
+        to read (:data:`NOT_PARSE_FAILURES`). A folder of junk is not a parser regression."""
+        return self not in NOT_PARSE_FAILURES
+
+
+#: The kinds of parse error the quality gate does not count as parse failures.
+NOT_PARSE_FAILURES: frozenset[ErrorKind] = frozenset({ErrorKind.UNREADABLE, ErrorKind.TOO_LARGE})
+
+
+class ParseError(Exception):
+    """A file that cannot be turned into a record; the message names the file and what is wrong,
+    ``kind`` (:class:`ErrorKind`) says what sort of failure it is."""
+
+    def __init__(self, source: str, message: str, kind: ErrorKind) -> None:
         super().__init__(f"{source}: {message}")
         self.source = source
         self.reason = message
+        self.kind = ErrorKind(kind)
+
+    def __reduce__(self) -> tuple:  # picklable: it may cross from a worker process
+        return type(self), (self.source, self.reason, self.kind)

@@ -1,9 +1,10 @@
-"""Parquet layout of parsed reports: the three tables the warehouse reads.
+"""Parquet layout of parsed reports: the tables the warehouse reads, and their rows.
 
 ``reports``       one row per parsed report (report_id = sha256 of the file's bytes)
 ``cells``         one row per cell, long form, with the raw token and its position
-``parse_errors``  one row per file that could not be parsed, with the reason
+``parse_errors``  one row per file that could not be parsed, with the reason and its kind
 
+The parser's three tables are each a set of Parquet parts (:mod:`ingestion.parts`);
 dbt's staging models (dbt_project/models/staging) read exactly these columns.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .record import Report
+from .record import ErrorKind, Report
 
 REPORTS_SCHEMA = pa.schema(
     [
@@ -51,6 +52,7 @@ PARSE_ERRORS_SCHEMA = pa.schema(
         ("source_file", pa.string()),
         ("format", pa.string()),
         ("error", pa.string()),
+        ("error_kind", pa.string()),  # ingestion.record.ErrorKind
         ("parser_version", pa.string()),
         ("parsed_at", pa.timestamp("us", tz="UTC")),
     ]
@@ -97,3 +99,36 @@ def cell_rows(report: Report, *, report_id: str) -> list[dict[str, Any]]:
         }
         for table, row, col, cell in report.iter_cells()
     ]
+
+
+def cell_columns(report: Report, *, report_id: str) -> dict[str, list[Any]]:
+    """:func:`cell_rows` as columns (a third of the time; no dict per cell)."""
+    tables: list[str] = []
+    rows: list[str] = []
+    cols: list[str] = []
+    values: list[float | None] = []
+    raws: list[str] = []
+    positions: list[str] = []
+    for table, row, col, cell in report.iter_cells():
+        tables.append(table)
+        rows.append(row)
+        cols.append(col)
+        values.append(None if cell.value is None else float(cell.value))
+        raws.append(cell.raw)
+        positions.append(cell.position)
+    return {"report_id": [report_id] * len(tables), "table_name": tables, "row_key": rows, "col_key": cols,
+            "value": values, "raw": raws, "position": positions}
+
+
+def error_row(report_id: str, source_file: str, fmt: str, error: str, kind: ErrorKind, *, parser_version: str,
+              parsed_at: Any) -> dict[str, Any]:
+    """The ``parse_errors`` row of a file that could not be parsed."""
+    return {
+        "report_id": report_id,
+        "source_file": source_file,
+        "format": fmt,
+        "error": error,
+        "error_kind": ErrorKind(kind).value,
+        "parser_version": parser_version,
+        "parsed_at": parsed_at,
+    }

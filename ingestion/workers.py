@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -18,10 +19,6 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-#: Environment variable: how many processes parse (1 = in this process; default: every core).
-WORKERS_ENV = "OGI_PARSE_WORKERS"
-
 
 def cpu_count() -> int:
     """The cores this process may run on (the affinity mask, not the machine's count)."""
@@ -32,11 +29,18 @@ def cpu_count() -> int:
 
 
 def parse_workers(requested: int | None = None) -> int:
-    """``requested``, else ``$OGI_PARSE_WORKERS``, else every core; at least 1."""
-    if requested is None:
-        env = os.environ.get(WORKERS_ENV, "").strip()
-        requested = int(env) if env else 0
+    """How many processes parse: ``requested`` (1 = in the caller's process), or every core
+    when it is None or 0; at least 1."""
     return max(1, requested or cpu_count())
+
+
+def picklable(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` can be sent to a worker process (a local function or a lambda cannot)."""
+    try:
+        pickle.dumps(fn)
+    except Exception:
+        return False
+    return True
 
 
 def pool(workers: int) -> ProcessPoolExecutor:

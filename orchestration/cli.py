@@ -29,19 +29,24 @@ def parse(
 ) -> None:
     """Parse reports and print one JSON object per file (JSON Lines).
 
-    A file that cannot be parsed prints {"source": ..., "error": ...}; the other
-    files go on and the exit status is 1.
+    A file that cannot be parsed prints {"source": ..., "error": ..., "error_kind": ...};
+    the other files go on and the exit status is 1.
     """
     from ingestion.parse import iter_files, parse_file
     from ingestion.record import ParseError
+    from orchestration import settings
 
+    try:
+        limits = {"max_bytes": settings.max_file_bytes(), "timeout_s": settings.FILE_TIMEOUT_S.get()}
+    except settings.SettingError as exc:
+        raise typer.BadParameter(str(exc)) from None
     failed = False
     for path in iter_files(paths):
         try:
-            obj = parse_file(path).to_json(provenance=provenance)
+            obj = parse_file(path, **limits).to_json(provenance=provenance)
         except ParseError as exc:
             failed = True
-            obj = {"source": str(path), "error": str(exc)}
+            obj = {"source": str(path), "error": str(exc), "error_kind": exc.kind.value}
         sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2 if pretty else None) + "\n")
     sys.stdout.flush()
     raise typer.Exit(1 if failed else 0)
@@ -70,7 +75,8 @@ def synth(
     """
     import time
 
-    from ingestion.synth import default_workers, write_corpus
+    from ingestion.synthetic import MissingDependency
+    from ingestion.synthetic.synth import default_workers, write_corpus
 
     if start >= reports:
         raise typer.BadParameter(f"--start {start} must be below --reports {reports}")
@@ -81,6 +87,9 @@ def synth(
                                 docx_share=docx_share, pdf_share=pdf_share, workers=workers or default_workers())
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    except MissingDependency as exc:
+        typer.echo(f"ogi synth: {exc}", err=True)
+        raise typer.Exit(2) from None
     typer.echo(f"{reports - start} reports written in {time.monotonic() - started:.1f} s: inbox {out / 'reports'}, "
                f"manifest {manifest}, goldens {out / 'golden.jsonl'}")
 

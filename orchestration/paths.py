@@ -10,7 +10,8 @@ test or ``ogi run --home`` can point one process at another home:
 
     HOME/raw/ab/<sha256>.<ext>       every file ever seen, content-addressed, never deleted
     HOME/parquet/inventory.parquet   every file seen: path, size, sha256, format, raw copy
-    HOME/parquet/{reports,cells,parse_errors,quality_issues}.parquet   what dbt reads
+    HOME/parquet/{reports,cells,parse_errors}-<part>.parquet   the parsed tables, a part per slice of a run
+    HOME/parquet/quality_issues.parquet   what the quality gate found
     HOME/build/warehouse.duckdb      dbt's working file (only the run writes it)
     HOME/warehouse.duckdb            the published warehouse, replaced atomically after a good run
     HOME/dagster/                    the Dagster instance (runs, events, schedules) of ``ogi run``/``ogi ui``

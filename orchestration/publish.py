@@ -1,20 +1,20 @@
 """Publishing the warehouse: dbt builds into a working file, analysts read a copy.
 
-DuckDB admits one writer, and even a read-only reader makes ``dbt build`` fail on the
-lock (STACK_NOTES P20). So dbt builds ``HOME/build/warehouse.duckdb``, and a good run
-ends by copying it beside ``HOME/warehouse.duckdb`` and renaming it over the published
-file. A reader that has the old file open keeps reading the old file (POSIX rename);
-the next connection sees the new one. A failed run never reaches this step, so the
-published file stays as it was.
+DuckDB lets one process write a file, and even a process that only reads it blocks
+the writer: ``dbt build`` would fail while an analyst has the warehouse open. So dbt
+builds ``HOME/build/warehouse.duckdb``, and a good run ends by copying it beside
+``HOME/warehouse.duckdb`` and renaming it over the published file
+(:func:`ingestion.atomic.copy_file_atomic`). A reader that has the old file open keeps
+reading the old file (POSIX rename); the next connection sees the new one. A failed run
+never reaches this step, so the published file stays as it was.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from pathlib import Path
 
 import duckdb
+
+from ingestion.atomic import copy_file_atomic, remove_temp_files
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -38,13 +38,6 @@ def publish_warehouse(build: Path, target: Path) -> dict[str, int]:
         counts = table_counts(con)
     finally:
         con.close()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        shutil.copyfile(build, tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
+    remove_temp_files(target.parent, lambda final: final == target.name)  # copies a crash left
+    copy_file_atomic(build, target)
     return counts

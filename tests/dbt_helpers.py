@@ -5,7 +5,6 @@ Kept free of pytest so that it can also be used from a shell to build a scratch 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -18,12 +17,12 @@ import pyarrow.parquet as pq
 from ingestion.record import Report
 from expectations.issues import ISSUES_SCHEMA
 from ingestion.schema import SCHEMAS, cell_rows, report_row
-from ingestion.store import INVENTORY_SCHEMA
+from ingestion.inventory import INVENTORY_SCHEMA
+
+from fixture_paths import GOLDEN_DIR, REALWORLD_GOLDEN_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
-GOLDEN_DIR = ROOT / "tests" / "fixtures" / "golden"
-REALWORLD_GOLDEN_DIR = ROOT / "tests" / "fixtures" / "realworld" / "golden"
 
 
 PARSED_AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -123,7 +122,8 @@ def release_duckdb() -> None:
 
     dbt-duckdb caches one environment (and its DuckDB connection) per process across
     invocations; while it is open, this process cannot open the same file read-only
-    ("different configuration") and no other process can open it at all (STACK_NOTES P20).
+    ("different configuration") and no other process can open it at all (DuckDB lets one
+    process hold a file open for writing).
     """
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for canonical report records (../shared/contract/REPORT_JSON.md).
+"""Hypothesis strategies for canonical report records (docs/REPORT_JSON.md).
 
 ``records()`` draws complete records of either template: the 2019 form for years
 up to 2020, the 2021 form from 2021 on (which may still print row (六) as one

@@ -18,7 +18,6 @@ import copy
 import importlib.util
 import json
 import time
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -86,6 +85,7 @@ def warehouse(tmp_path_factory):
         "source_file": "garbled.pdf",
         "format": "pdf",
         "error": "garbled.pdf: no table 3 found",
+        "error_kind": "not_a_report",
         "parser_version": "test",
         "parsed_at": PARSED_AT,
     }
@@ -166,7 +166,8 @@ def test_reference_seeds_are_generated_from_templates():
 
 
 def test_no_dbt_packages_file():
-    """dbt deps cannot reach its hub (STACK_NOTES P3); dagster-dbt would run it if the file existed."""
+    """No dbt packages: ``dbt deps`` would fetch them from the dbt hub, and the project builds offline;
+    dagster-dbt would run it if the file existed."""
     assert not (DBT_PROJECT_DIR / "packages.yml").exists()
     assert not (DBT_PROJECT_DIR / "dependencies.yml").exists()
 
@@ -392,6 +393,7 @@ def test_parse_errors_mart(warehouse):
     errors = warehouse["snapshots"]["after_gate"]["marts.parse_errors"]
     assert list(errors.source_file) == ["garbled.pdf"]
     assert "no table 3" in errors.error.iloc[0]
+    assert list(errors.error_kind) == ["not_a_report"]
 
 
 def test_dims_use_contract_keys(warehouse):

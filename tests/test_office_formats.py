@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion.formats import sniff_format
 from ingestion.parse import parse_bytes, parse_file
-from ingestion.record import ParseError, Report
-from ingestion.render_office import report_to_docx, report_to_pdf, text_to_pdf
+from ingestion.formats import FormatError, read_pdf, sniff_format
+from ingestion.record import ErrorKind, ParseError, Report
+from ingestion.synthetic.render_office import report_to_docx, report_to_pdf, text_to_pdf
+from fixture_paths import FIXTURES, SAMPLES, SEEDS
 
-FIXTURES = Path(__file__).parent / "fixtures"
 GOLDENS = sorted((FIXTURES / "golden").glob("*.json")) + sorted((FIXTURES / "realworld" / "golden").glob("*.txt.json"))
 CONTRACT = ("agency", "year", "template", "applications", "reviews", "proactive")
 
@@ -44,7 +44,7 @@ def test_ruled_table_pdf_roundtrip(golden: Path) -> None:
 
 @pytest.mark.parametrize("seed", ["000_f1db75d64b6a785a", "001_1cb59e66f00bcffe", "002_6379e42c8043a5dd"])
 def test_pdf_with_text_layer_roundtrip(seed: str) -> None:
-    text = (FIXTURES / "seeds" / f"{seed}.txt").read_text(encoding="utf-8")
+    text = (SAMPLES / f"{seed}.txt").read_text(encoding="utf-8")
     expected = json.loads((FIXTURES / "golden" / f"{seed}.json").read_text(encoding="utf-8"))
     got = parse_bytes(text_to_pdf(text), f"{seed}.pdf").to_json()
     assert _contract(got) == _contract(expected)
@@ -58,11 +58,15 @@ def test_format_comes_from_content_not_extension(tmp_path: Path) -> None:
     assert _contract(parse_file(disguised).to_json()) == _contract(expected)
 
 
-def _reason(data: bytes, name: str = "bad.bin", **kw) -> str:
+def _error(data: bytes, name: str = "bad.bin", **kw) -> ParseError:
     with pytest.raises(ParseError) as info:
         parse_bytes(data, name, **kw)
     assert str(info.value).startswith(f"{name}: ")
-    return info.value.reason
+    return info.value
+
+
+def _reason(data: bytes, name: str = "bad.bin", **kw) -> str:
+    return _error(data, name, **kw).reason
 
 
 def test_image_only_pdf_needs_ocr() -> None:
@@ -73,7 +77,8 @@ def test_image_only_pdf_needs_ocr() -> None:
     c.rect(50, 50, 400, 600, fill=1)  # a page with graphics and no text: what a scan looks like
     c.showPage()
     c.save()
-    assert "needs OCR" in _reason(buf.getvalue(), "scan.pdf")
+    error = _error(buf.getvalue(), "scan.pdf")
+    assert "needs OCR" in error.reason and error.kind is ErrorKind.UNREADABLE
 
 
 def test_encrypted_pdf() -> None:
@@ -86,8 +91,9 @@ def test_encrypted_pdf() -> None:
     c.drawString(50, 800, "report")
     c.showPage()
     c.save()
-    reason = _reason(buf.getvalue(), "locked.pdf")
-    assert "encrypted" in reason or "needs OCR" in reason
+    error = _error(buf.getvalue(), "locked.pdf")
+    assert "encrypted" in error.reason or "needs OCR" in error.reason
+    assert error.kind is ErrorKind.UNREADABLE
 
 
 def test_truncated_pdf() -> None:
@@ -103,7 +109,14 @@ def test_zip_bomb_docx_is_refused_unread() -> None:
         zf.writestr("word/document.xml", b"\0" * (300 * 1024 * 1024))  # 300 MB of zeros, ~300 KB packed
     data = buf.getvalue()
     assert len(data) < 2 * 1024 * 1024
-    assert "over the" in _reason(data, "bomb.docx")
+    error = _error(data, "bomb.docx")
+    assert "over the" in error.reason and error.kind is ErrorKind.TOO_LARGE
+
+
+def test_pdf_over_the_page_limit_is_too_large() -> None:
+    with pytest.raises(FormatError, match="over the 1-page limit") as info:
+        read_pdf(text_to_pdf("\n".join(f"line {i}" for i in range(60)), lines_per_page=30), max_pages=1)
+    assert info.value.kind is ErrorKind.TOO_LARGE
 
 
 def test_docx_external_entities_are_not_resolved(tmp_path: Path) -> None:
@@ -130,7 +143,7 @@ def test_docx_external_entities_are_not_resolved(tmp_path: Path) -> None:
 
 
 def test_html_scripts_are_ignored() -> None:
-    text = (FIXTURES / "seeds" / "000_f1db75d64b6a785a.txt").read_text(encoding="utf-8")
+    text = (SAMPLES / "000_f1db75d64b6a785a.txt").read_text(encoding="utf-8")
     rows = "".join(
         "<tr>" + "".join(f"<td>{c.strip()}</td>" for c in line.split("|")) + "</tr>" if "|" in line else
         f"</table><p>{line}</p><table>"
@@ -149,20 +162,20 @@ def test_oversized_file_is_refused_unread(tmp_path: Path) -> None:
     big = tmp_path / "huge.txt"
     with big.open("wb") as fh:
         fh.truncate(3 * 1024 * 1024)  # sparse: 3 MB on paper, nothing on disk
-    with pytest.raises(ParseError, match="over the 1 MB limit"):
+    with pytest.raises(ParseError, match="over the 1 MB limit") as info:
         parse_file(big, max_bytes=1024 * 1024)
+    assert info.value.kind is ErrorKind.TOO_LARGE
 
 
 def test_time_limit_cuts_a_slow_parse() -> None:
     pdf = (FIXTURES / "realworld" / "szfgs2024.pdf").read_bytes()
     started = time.monotonic()
-    assert "limit" in _reason(pdf, "slow.pdf", timeout_s=0.01)
+    error = _error(pdf, "slow.pdf", timeout_s=0.01)
+    assert "limit" in error.reason and error.kind is ErrorKind.TIMEOUT and error.kind.counts_as_parse_failure
     assert time.monotonic() - started < 5
 
 
-REAL_FILES = [p.read_bytes() for p in sorted((FIXTURES / "realworld").glob("*.pdf"))] + [
-    p.read_bytes() for p in sorted((FIXTURES / "seeds").glob("*.txt"))
-]
+REAL_FILES = [p.read_bytes() for p in sorted((FIXTURES / "realworld").glob("*.pdf"))] + [p.read_bytes() for p in SEEDS]
 
 
 @st.composite
@@ -184,6 +197,7 @@ def test_fuzz_mutated_real_files_give_a_record_or_a_clear_error(data: bytes) -> 
         rec = parse_bytes(data, "fuzz.bin", timeout_s=20)
     except ParseError as exc:
         assert exc.reason and "internal parser error" not in exc.reason, exc.reason
+        assert exc.kind is not ErrorKind.PARSER_ERROR
     else:
         json.dumps(rec.to_json())
     assert time.monotonic() - started < 25

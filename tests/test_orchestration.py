@@ -19,13 +19,13 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingestion import store
+from ingestion import parts
 from ingestion.parse import parse_file
 from ingestion.record import ParseError
 from ingestion.templates import APPLICANT_COLUMNS, REVIEW_COLUMNS
 from orchestration import paths, runner
+from fixture_paths import FIXTURES, SAMPLES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 GOLDEN = sorted((FIXTURES / "golden").glob("*.json"))
 BAD_FILES = {"empty.txt": b"", "junk.bin": bytes(range(256)) * 16}
 
@@ -136,7 +136,7 @@ def test_sensor_starts_a_run_when_files_land(definitions: dg.Definitions, tmp_pa
     empty = tick(None)
     assert not empty.run_requests and "no files" in empty.skip_message
 
-    shutil.copy(GOLDEN[0].parent.parent / "seeds" / GOLDEN[0].with_suffix(".txt").name, tmp_path)
+    shutil.copy(SAMPLES / GOLDEN[0].with_suffix(".txt").name, tmp_path)
     for f in tmp_path.iterdir():
         os.utime(f, (settled, settled))
     first = tick(None)
@@ -169,8 +169,8 @@ def test_first_run_materializes_everything(warehouse: Warehouse) -> None:
     assert first.failed_checks == ["quality/quality_issues:identity_4_reviews"] and first.checks["passed"] > 0
     p = warehouse.paths
     assert p.warehouse.exists() and (p.parquet_dir / "quality_issues.parquet").exists()
-    assert store.table_rows(p.parquet_dir) == {
-        name: first.metadata(f"raw/{name}")["dagster/row_count"] for name in store.PARSED_TABLES
+    assert parts.table_rows(p.parquet_dir) == {
+        name: first.metadata(f"raw/{name}")["dagster/row_count"] for name in parts.PARSED_TABLES
     }
 
 
@@ -202,32 +202,35 @@ def test_marts_match_golden_records(warehouse: Warehouse, golden: Path) -> None:
 
 def test_bad_files_are_kept_and_reported(warehouse: Warehouse) -> None:
     p = warehouse.paths
-    errors = {r["source_file"]: r for r in store.read_parsed(p.parquet_dir, "parse_errors").to_pylist()}
+    errors = {r["source_file"]: r for r in parts.read_parsed(p.parquet_dir, "parse_errors").to_pylist()}
     assert set(errors) == set(BAD_FILES)
     for name, data in BAD_FILES.items():
         with pytest.raises(ParseError) as expected:
             parse_file(p.inbox / name)
         row = errors[name]
-        assert row["error"] == expected.value.reason
+        assert (row["error"], row["error_kind"]) == (expected.value.reason, expected.value.kind.value)
         assert row["report_id"] == hashlib.sha256(data).hexdigest()
         assert [f.read_bytes() for f in (p.raw_dir / row["report_id"][:2]).glob(row["report_id"] + ".*")] == [data]
     assert sorted(query(p.warehouse, "select source_file from marts.parse_errors")) == [(n,) for n in sorted(BAD_FILES)]
-    listed = {f["source_file"]: f["error"] for f in warehouse.first.metadata("raw/parse_errors")["failed_files"]}
-    assert listed == {name: row["error"] for name, row in errors.items()}
+    listed = {f["source_file"]: (f["error"], f["error_kind"])
+              for f in warehouse.first.metadata("raw/parse_errors")["failed_files"]}
+    assert listed == {name: (row["error"], row["error_kind"]) for name, row in errors.items()}
+    kinds = query(p.warehouse, "select source_file, error_kind from marts.parse_errors order by 1")
+    assert kinds == [(n, "unreadable") for n in sorted(BAD_FILES)]
 
 
 def test_second_run_without_new_files_changes_nothing(warehouse: Warehouse) -> None:
     p = warehouse.paths
-    parts = [f for name in store.PARSED_TABLES for f in store.table_files(p.parquet_dir, name)]
-    tables = {f.name: (f.stat().st_mtime_ns, sha256(f)) for f in parts}
+    files = [f for name in parts.PARSED_TABLES for f in parts.table_files(p.parquet_dir, name)]
+    tables = {f.name: (f.stat().st_mtime_ns, sha256(f)) for f in files}
     marts = marts_snapshot(p.warehouse)
 
     again = warehouse.run()
     assert again.success, again.failures
     assert (again.metadata("raw_reports")["new_files"], again.metadata("raw/reports")["parsed"]) == (0, 0)
     assert again.metadata("raw/reports")["rewritten"] is False
-    parts = [f for name in store.PARSED_TABLES for f in store.table_files(p.parquet_dir, name)]
-    assert {f.name: (f.stat().st_mtime_ns, sha256(f)) for f in parts} == tables
+    files = [f for name in parts.PARSED_TABLES for f in parts.table_files(p.parquet_dir, name)]
+    assert {f.name: (f.stat().st_mtime_ns, sha256(f)) for f in files} == tables
     assert marts_snapshot(p.warehouse) == marts
 
 

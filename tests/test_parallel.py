@@ -1,4 +1,4 @@
-"""Parallel parsing (ingestion/store.py, ingestion/workers.py): the same tables as a serial run.
+"""Parallel parsing (ingestion/parse_run.py, ingestion/workers.py): the same tables as a serial run.
 
 A synthetic inbox is parsed in this process and by a pool of worker processes, in
 several slices (parts); the Parquet tables hold the same rows. Also: the columnar
@@ -14,10 +14,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from ingestion import PARSER_VERSION, store
+from ingestion import PARSER_VERSION, inventory, parse_run, parts
 from ingestion.parse import parse_file, sniff_format
-from ingestion.schema import SCHEMAS, cell_rows
-from ingestion.synth import write_corpus
+from ingestion.record import ErrorKind
+from ingestion.schema import SCHEMAS, cell_columns, cell_rows
+from ingestion.synthetic.synth import write_corpus
 
 NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 BAD = {"empty.txt": b"", "junk.bin": bytes(range(256)) * 8}
@@ -34,23 +35,23 @@ def inbox(tmp_path_factory) -> Path:
 
 def home_with_inventory(root: Path, inbox: Path) -> dict[str, Path]:
     home = {"raw": root / "raw", "parquet": root / "parquet"}
-    store.take_inventory(inbox, home["raw"], home["parquet"] / "inventory.parquet", sniff_format)
+    inventory.take_inventory(inbox, home["raw"], home["parquet"] / "inventory.parquet", sniff_format)
     return home
 
 
 def parse(home: dict[str, Path], *, workers: int, slice_reports: int | None, parse_fn=parse_file,
-          version: str = PARSER_VERSION) -> store.ParseRun:
-    pending = store.plan_parse(home["parquet"] / "inventory.parquet", home["raw"],
-                               store.parsed_versions(home["parquet"]), version)
-    return store.parse_pending(pending, raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse_fn,
+          version: str = PARSER_VERSION) -> parse_run.ParseRun:
+    pending = parse_run.plan_parse(home["parquet"] / "inventory.parquet", home["raw"],
+                               parts.parsed_versions(home["parquet"]), version)
+    return parse_run.parse_pending(pending, raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse_fn,
                                parser_version=version, now=NOW, workers=workers, slice_reports=slice_reports,
                                batch_rows=500)
 
 
 def rows(parquet_dir: Path) -> dict[str, list[tuple]]:
     """Every row of every parsed table, sorted."""
-    return {name: sorted(tuple(r.values()) for r in store.read_parsed(parquet_dir, name).to_pylist())
-            for name in store.PARSED_TABLES}
+    return {name: sorted(tuple(r.values()) for r in parts.read_parsed(parquet_dir, name).to_pylist())
+            for name in parts.PARSED_TABLES}
 
 
 def test_parallel_parse_gives_the_serial_tables(inbox: Path, tmp_path: Path) -> None:
@@ -70,28 +71,29 @@ def test_parallel_parse_gives_the_serial_tables(inbox: Path, tmp_path: Path) -> 
     assert rows(one_part["parquet"]) == expected
     assert len(expected["reports"]) == 36 and len(expected["parse_errors"]) == 2
     # the same slices make the same parts, byte for byte, whoever parsed them
-    for name in store.PARSED_TABLES:
-        a = store.table_files(serial["parquet"], name)
-        b = store.table_files(parallel["parquet"], name)
+    for name in parts.PARSED_TABLES:
+        a = parts.table_files(serial["parquet"], name)
+        b = parts.table_files(parallel["parquet"], name)
         assert [f.name for f in a] == [f.name for f in b]
         assert [f.read_bytes() for f in a] == [f.read_bytes() for f in b]
 
 
-def test_env_sets_the_workers(monkeypatch) -> None:
-    from ingestion.workers import WORKERS_ENV, parse_workers
+def test_workers_are_an_argument_read_from_the_settings_by_the_application(monkeypatch) -> None:
+    from ingestion.workers import parse_workers
+    from orchestration import settings
 
-    monkeypatch.setenv(WORKERS_ENV, "1")
-    assert parse_workers() == 1
-    monkeypatch.setenv(WORKERS_ENV, "3")
-    assert parse_workers() == 3 and parse_workers(2) == 2
-    monkeypatch.delenv(WORKERS_ENV)
-    assert parse_workers() == len(os.sched_getaffinity(0))
+    cores = len(os.sched_getaffinity(0))
+    monkeypatch.setenv("OGI_PARSE_WORKERS", "3")
+    assert parse_workers() == parse_workers(0) == cores  # ingestion reads no environment
+    assert parse_workers(settings.PARSE_WORKERS.get() or None) == 3 and parse_workers(2) == 2
+    monkeypatch.setenv("OGI_PARSE_WORKERS", "0")
+    assert parse_workers(settings.PARSE_WORKERS.get() or None) == cores
 
 
 def test_cell_columns_are_the_schema_cell_rows(inbox: Path) -> None:
     for path in sorted(inbox.rglob("*.txt"))[:5]:
         report = parse_file(path)
-        columns = store.cell_columns(report, report_id="r")
+        columns = cell_columns(report, report_id="r")
         assert pa.Table.from_pydict(columns, schema=SCHEMAS["cells"]).to_pylist() == cell_rows(report, report_id="r")
 
 
@@ -99,18 +101,18 @@ def test_reparsing_some_reports_replaces_only_their_rows(inbox: Path, tmp_path: 
     home = home_with_inventory(tmp_path, inbox)
     parse(home, workers=2, slice_reports=7)
     before = rows(home["parquet"])
-    pending = store.plan_parse(home["parquet"] / "inventory.parquet", home["raw"], {}, "2")
+    pending = parse_run.plan_parse(home["parquet"] / "inventory.parquet", home["raw"], {}, "2")
     some = pending[5:12]  # spans two old parts, neither completely
-    run = store.parse_pending(some, raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse_file,
+    run = parse_run.parse_pending(some, raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse_file,
                               parser_version="2", now=NOW, workers=1)
     assert run.parsed + len(run.failed) == 7
-    after = store.read_parsed(home["parquet"], "reports").to_pylist()
+    after = parts.read_parsed(home["parquet"], "reports").to_pylist()
     ids = [r["report_id"] for r in after]
     assert len(ids) == len(set(ids)) == 36
     assert sorted(r["report_id"] for r in after if r["parser_version"] == "2") == sorted(p.report_id for p in some)
-    cells = store.read_parsed(home["parquet"], "cells", columns=["report_id"]).column("report_id").to_pylist()
+    cells = parts.read_parsed(home["parquet"], "cells", columns=["report_id"]).column("report_id").to_pylist()
     assert len(cells) == len(before["cells"])  # the old cells of the re-parsed reports are gone
-    assert store.table_rows(home["parquet"]) == {k: len(v) for k, v in before.items()}
+    assert parts.table_rows(home["parquet"]) == {k: len(v) for k, v in before.items()}
 
 
 def die_on_junk(path: Path):
@@ -124,29 +126,31 @@ def test_a_worker_that_dies_costs_one_file(inbox: Path, tmp_path: Path) -> None:
     home = home_with_inventory(tmp_path, inbox)
     run = parse(home, workers=2, slice_reports=7, parse_fn=die_on_junk)
     assert run.workers == 2 and run.parsed == 36
-    reasons = {name: reason for name, _, reason in run.failed}
-    assert reasons["junk.bin"] == store.WORKER_DIED
-    assert "empty" in reasons["empty.txt"]
-    assert len(store.read_parsed(home["parquet"], "reports")) == 36
+    reasons = {f.source_file: (f.error, f.error_kind) for f in run.failed}
+    assert reasons["junk.bin"] == (parse_run.WORKER_DIED, ErrorKind.WORKER_DIED)
+    assert "empty" in reasons["empty.txt"][0] and reasons["empty.txt"][1] is ErrorKind.UNREADABLE
+    errors = {r["source_file"]: r["error_kind"] for r in parts.read_parsed(home["parquet"], "parse_errors").to_pylist()}
+    assert errors == {"junk.bin": "worker_died", "empty.txt": "unreadable"}
+    assert len(parts.read_parsed(home["parquet"], "reports")) == 36
     assert not list(home["parquet"].glob(".*.tmp"))
 
 
 def test_a_commit_cut_short_is_finished_by_the_next_run(inbox: Path, tmp_path: Path, monkeypatch) -> None:
     home = home_with_inventory(tmp_path, inbox)
-    real_apply = store._apply
+    real_apply = parts._apply
 
     def crash(parquet_dir: Path, plan: dict) -> None:  # power cut right after the commit point
         os.replace(parquet_dir / plan["rename"][0][0], parquet_dir / plan["rename"][0][1])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store, "_apply", crash)
+    monkeypatch.setattr(parts, "_apply", crash)
     with pytest.raises(KeyboardInterrupt):
         parse(home, workers=1, slice_reports=7)
-    assert (home["parquet"] / store.JOURNAL).exists()
-    monkeypatch.setattr(store, "_apply", real_apply)
-    assert len(store.parsed_versions(home["parquet"])) == 38  # reading recovers the commit first
-    assert not (home["parquet"] / store.JOURNAL).exists()
-    assert store.table_rows(home["parquet"])["reports"] == 36
+    assert (home["parquet"] / parts.JOURNAL).exists()
+    monkeypatch.setattr(parts, "_apply", real_apply)
+    assert len(parts.parsed_versions(home["parquet"])) == 38  # reading recovers the commit first
+    assert not (home["parquet"] / parts.JOURNAL).exists()
+    assert parts.table_rows(home["parquet"])["reports"] == 36
     again = parse(home, workers=1, slice_reports=7)
     assert (again.parsed, again.changed) == (0, False)
 
@@ -160,7 +164,7 @@ def test_unfinished_run_leaves_no_trace(inbox: Path, tmp_path: Path) -> None:
         raise RuntimeError("parser bug")
 
     with pytest.raises(RuntimeError):
-        store.parse_pending(store.plan_parse(home["parquet"] / "inventory.parquet", home["raw"], {}, "9"),
+        parse_run.parse_pending(parse_run.plan_parse(home["parquet"] / "inventory.parquet", home["raw"], {}, "9"),
                             raw_dir=home["raw"], parquet_dir=home["parquet"], parse=boom, parser_version="9",
                             workers=1, slice_reports=7)
     assert {f.name: f.read_bytes() for f in home["parquet"].iterdir()} == state

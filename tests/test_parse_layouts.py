@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from ingestion.parse import parse_bytes
 from ingestion.record import Report
-from ingestion.render import render
+from ingestion.synthetic.render import render
+from fixture_paths import FIXTURES, SAMPLES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 CONTRACT = ("agency", "year", "template", "applications", "reviews", "proactive")
 
 
@@ -27,7 +26,7 @@ def test_html_page_laid_out_in_an_outer_table() -> None:
 
 def test_values_on_the_line_before_or_after_their_label() -> None:
     # the shape of text extracted from PDFs (hzq2023): values float above or below their labels
-    text = (FIXTURES / "realworld" / "hzq2023.txt").read_text(encoding="utf-8")
+    text = (SAMPLES / "hzq2023.txt").read_text(encoding="utf-8")
     rec = parse_bytes(text.encode(), "hzq2023.txt")
     assert [c.value for c in rec.applications["partially_granted"]] == [4, 0, 0, 0, 0, 0, 4]  # value after label
     assert [c.value for c in rec.applications["denied_state_secret"]] == [1, 0, 0, 0, 0, 0, 1]  # before label
@@ -37,7 +36,7 @@ def test_values_on_the_line_before_or_after_their_label() -> None:
 
 def test_ambiguous_rows_are_left_blank_with_a_warning_never_guessed() -> None:
     # two value rows between two anchored rows where one row is expected: no certain placement
-    text = (FIXTURES / "realworld" / "hzq2023.txt").read_text(encoding="utf-8")
+    text = (SAMPLES / "hzq2023.txt").read_text(encoding="utf-8")
     text = text.replace("（二）部分公开（区分处理的，只计这一情 形，不\n4 0 0 0 0 0 4\n", "（二）部分公开（区分处理的，只计这一情 形，不\n4 0 0 0 0 0 4\n9 9 9 9 9 9 9\n")
     rec = parse_bytes(text.encode(), "odd.txt")
     assert rec.applications["partially_granted"][0].value is None
@@ -47,7 +46,7 @@ def test_ambiguous_rows_are_left_blank_with_a_warning_never_guessed() -> None:
 
 
 def test_unit_amounts_are_normalised_to_10k_yuan() -> None:
-    text = (FIXTURES / "seeds" / "000_f1db75d64b6a785a.txt").read_text(encoding="utf-8")
+    text = (SAMPLES / "000_f1db75d64b6a785a.txt").read_text(encoding="utf-8")
     text = text.replace("行政事业性收费 | 0 |", "行政事业性收费 | 251000元 |")
     rec = parse_bytes(text.encode(), "fees.txt")
     cell = rec.proactive["fees"]["amount_10k_yuan"]
@@ -55,7 +54,7 @@ def test_unit_amounts_are_normalised_to_10k_yuan() -> None:
 
 
 def test_a_decimal_count_is_not_rounded() -> None:
-    text = (FIXTURES / "seeds" / "000_f1db75d64b6a785a.txt").read_text(encoding="utf-8")
+    text = (SAMPLES / "000_f1db75d64b6a785a.txt").read_text(encoding="utf-8")
     text = text.replace("行政许可 | 0 |", "行政许可 | 2.5 |")
     rec = parse_bytes(text.encode(), "odd.txt")
     assert rec.proactive["licensing"]["decisions"].value is None

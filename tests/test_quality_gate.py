@@ -20,12 +20,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingestion.record import Report
-from ingestion.render_office import report_to_docx
 from orchestration import paths, runner
+from fixture_paths import FIXTURES, SAMPLES
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SEED = FIXTURES / "seeds" / "000_f1db75d64b6a785a.txt"
+SEED = SAMPLES / "000_f1db75d64b6a785a.txt"
 # A copy of seed 000 as another body's report, so that it is a report of its own
 GOOD_TEXT = SEED.read_text(encoding="utf-8").replace("安源区商务局", "安源区审计局")
 ROW = "一、本年新收政府信息公开申请数量 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"

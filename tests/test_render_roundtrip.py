@@ -1,6 +1,6 @@
 """Rendered reports parse back to the record they were rendered from, in every layout and encoding.
 
-The renderer (ingestion/render.py) writes a canonical record as a report file
+The renderer (ingestion/synthetic/render.py) writes a canonical record as a report file
 the way real sources lay it out; the parser must read every one of them back
 to the identical record: same cells, blanks and zeros kept apart, same agency,
 year and template.  Together the property tests parse over 1,000 rendered
@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from ingestion.parse import parse_bytes
 from ingestion.record import Report
-from ingestion.render import ENCODINGS, EXTENSIONS, LAYOUTS, file_name, render, render_text
+from ingestion.synthetic.render import ENCODINGS, EXTENSIONS, LAYOUTS, file_name, render, render_text
 from strategies import records
+from fixture_paths import FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures"
 GOLDENS = sorted((FIXTURES / "golden").glob("*.json")) + sorted((FIXTURES / "realworld" / "golden").glob("*.txt.json"))
 KEYS = ("agency", "year", "template", "applications", "reviews", "proactive")
 EXAMPLES_PER_LAYOUT = 130  # x 8 layouts = 1,040 rendered and parsed reports

@@ -1,4 +1,4 @@
-"""ingestion/synth.py and ``ogi synth``: a synthetic corpus whose golden records are what ``ogi parse`` prints."""
+"""ingestion/synthetic/synth.py and ``ogi synth``: a synthetic corpus whose golden records are what ``ogi parse`` prints."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.parse import parse_file
-from ingestion.render import ENCODINGS, LAYOUTS
-from ingestion.synth import BREAKABLE, broken_identities, generate, read_corpus, write_corpus
+from ingestion.synthetic.render import ENCODINGS, LAYOUTS
+from ingestion.synthetic.synth import BREAKABLE, broken_identities, generate, read_corpus, write_corpus
 from orchestration.cli import app
 
 N = 40
@@ -102,3 +102,19 @@ def test_ogi_synth_command(tmp_path: Path) -> None:
     assert sum(e["broken"] is not None for e in entries) == 6
     bad = CliRunner().invoke(app, ["synth", "--reports", "3", "--out", str(out), "--layouts", "nope"])
     assert bad.exit_code != 0
+
+
+def test_ogi_synth_pdf_without_reportlab_names_the_extra(tmp_path: Path, monkeypatch) -> None:
+    """reportlab is optional (the ``synth`` extra): without it, a clear message and no traceback."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "reportlab", None)  # `import reportlab` now fails as if not installed
+    out = tmp_path / "c"
+    result = CliRunner().invoke(app, ["synth", "--reports", "4", "--out", str(out), "--pdf-share", "0.5",
+                                      "--workers", "1"])
+    assert result.exit_code == 2
+    assert not isinstance(result.exception, ImportError)
+    assert "pip install 'ogi-warehouse[synth]'" in result.output
+    assert not out.exists()  # refused before anything is written
+    plain = CliRunner().invoke(app, ["synth", "--reports", "2", "--out", str(out), "--workers", "1"])
+    assert plain.exit_code == 0, plain.output  # text and Word files need no reportlab

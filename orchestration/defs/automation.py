@@ -4,7 +4,7 @@ import time
 
 import dagster as dg
 
-from ingestion import store
+from ingestion.inventory import fingerprint, scan_inbox
 from orchestration import paths, settings
 
 JOB_NAME = "warehouse_job"
@@ -66,10 +66,10 @@ nightly_schedule = dg.ScheduleDefinition(
 )
 def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     inbox = paths.current().inbox
-    entries = store.scan_inbox(inbox)
+    entries = scan_inbox(inbox)
     if not entries:
         return dg.SkipReason(f"{inbox} holds no files")
-    cursor = store.fingerprint(entries)
+    cursor = fingerprint(entries)
     if cursor == context.cursor:
         return dg.SkipReason("no new files in the inbox")
     newest = max(e.mtime_ns for e in entries) / 1e9

@@ -1,20 +1,25 @@
 """Ingestion: the inbox inventory (with raw copies) and the parsed Parquet tables.
 
-The work itself is in ``ingestion/store.py`` (pure functions); these assets only
-call it and describe what happened.
+The work itself is in ``ingestion/inventory.py``, ``ingestion/parse_run.py`` and
+``ingestion/parts.py`` (pure functions); these assets only call it and describe what
+happened.
 """
 
+import functools
 import time
 from collections import Counter
 
 import dagster as dg
 
-from ingestion import PARSER_VERSION, store
+from ingestion import PARSER_VERSION
+from ingestion.inventory import take_inventory
 from ingestion.parse import parse_file, sniff_format
-from orchestration import paths
+from ingestion.parse_run import PendingReport, parse_pending, plan_parse
+from ingestion.parts import PARSED_TABLES, parsed_versions, table_glob
+from orchestration import paths, settings
 
 #: The keys dbt's sources ``raw.reports`` etc. map to (dagster-dbt's default translation).
-PARSED_KEYS = {name: dg.AssetKey(["raw", name]) for name in store.PARSED_TABLES}
+PARSED_KEYS = {name: dg.AssetKey(["raw", name]) for name in PARSED_TABLES}
 #: How many failures an asset's metadata lists by name (the table holds them all).
 LISTED_FAILURES = 100
 
@@ -49,7 +54,8 @@ INVENTORY = dg.AssetKey(["raw", "inventory"])
 def raw_reports(context: dg.AssetExecutionContext):
     p = paths.current().make_dirs()
     started = time.monotonic()
-    inv = store.take_inventory(p.inbox, p.raw_dir, p.inventory, sniff_format)
+    inv = take_inventory(p.inbox, p.raw_dir, p.inventory, sniff_format,
+                         workers=settings.PARSE_WORKERS.get() or None)
     seconds = time.monotonic() - started
     context.log.info(
         f"{p.inbox}: {len(inv.entries)} files, {inv.new_files} new; {inv.hashed} hashed, "
@@ -91,26 +97,30 @@ def raw_reports(context: dg.AssetExecutionContext):
 def parsed_reports(context: dg.AssetExecutionContext):
     """Parse every inventoried report not yet parsed by this parser version; write the tables atomically."""
     p = paths.current().make_dirs()
-    pending = store.plan_parse(p.inventory, p.raw_dir, store.parsed_versions(p.parquet_dir), PARSER_VERSION)
+    pending = plan_parse(p.inventory, p.raw_dir, parsed_versions(p.parquet_dir), PARSER_VERSION)
     context.log.info(f"{len(pending)} reports to parse with parser {PARSER_VERSION}")
 
     started = time.monotonic()
 
-    def progress(done: int, total: int, last: store.PendingReport) -> None:
+    def progress(done: int, total: int, last: PendingReport) -> None:
         rate = done / max(time.monotonic() - started, 1e-9)
         context.log.info(f"parsed {done}/{total} ({rate:.0f} reports/s), last {last.name}")
 
-    run = store.parse_pending(
+    # the limits as arguments (ingestion reads no environment); a partial pickles, so the workers can take it
+    parse = functools.partial(parse_file, max_bytes=settings.max_file_bytes(),
+                              timeout_s=settings.FILE_TIMEOUT_S.get())
+    run = parse_pending(
         pending,
         raw_dir=p.raw_dir,
         parquet_dir=p.parquet_dir,
-        parse=parse_file,
+        parse=parse,
         parser_version=PARSER_VERSION,
         progress=progress,
+        workers=settings.PARSE_WORKERS.get() or None,
     )
     seconds = time.monotonic() - started
-    for source, report_id, reason in run.failed[:LISTED_FAILURES]:
-        context.log.warning(f"cannot parse {source} ({report_id[:12]}): {reason}")
+    for failure in run.failed[:LISTED_FAILURES]:
+        context.log.warning(f"cannot parse {failure.source_file} ({failure.report_id[:12]}): {failure.error}")
     if len(run.failed) > LISTED_FAILURES:
         context.log.warning(f"... and {len(run.failed) - LISTED_FAILURES} more files that cannot be parsed")
     common = {
@@ -123,12 +133,13 @@ def parsed_reports(context: dg.AssetExecutionContext):
         "parse_seconds": round(seconds, 3),
         "reports_per_second": round((run.parsed + len(run.failed)) / seconds, 1) if pending else 0.0,
     }
-    failures = [{"source_file": s, "report_id": r, "error": e} for s, r, e in run.failed[:LISTED_FAILURES]]
+    failures = [{"source_file": f.source_file, "report_id": f.report_id, "error": f.error,
+                 "error_kind": f.error_kind.value} for f in run.failed[:LISTED_FAILURES]]
     for name, key in PARSED_KEYS.items():
         metadata = {
             **common,
             "dagster/row_count": run.rows[name],
-            "path": dg.MetadataValue.path(store.table_glob(p.parquet_dir, name)),
+            "path": dg.MetadataValue.path(table_glob(p.parquet_dir, name)),
         }
         if name == "parse_errors":
             metadata["failed_files"] = dg.MetadataValue.json(failures)

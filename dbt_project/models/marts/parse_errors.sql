@@ -4,6 +4,7 @@ select
     source_file,
     format,
     error,
+    error_kind,
     parser_version,
     parsed_at
 from {{ ref('stg_parse_errors') }}

@@ -2,15 +2,18 @@
 
 Used by the tests (parse them back exactly) and by the corpus generator.  Word
 files carry the form as real tables with merged cells; PDFs carry a text layer
-written with the Adobe CID font STSong-Light, which needs no font file.
+written with the Adobe CID font STSong-Light, which needs no font file.  PDFs are
+written with reportlab, an optional dependency (the ``synth`` extra): without it
+the PDF writers raise :class:`~ingestion.synthetic.MissingDependency`.
 """
 from __future__ import annotations
 
 import io
 from typing import Sequence
 
-from .record import Report
-from .templates import (
+from ..record import Report
+from . import require_pdf_writer
+from ..templates import (
     APPLICANT_COLUMNS,
     APPLICANT_LABELS,
     APPLICATION_ROWS,
@@ -118,6 +121,7 @@ def report_to_docx(report: Report) -> bytes:
 
 def text_to_pdf(text: str, lines_per_page: int = 48, footer: bool = True) -> bytes:
     """A PDF whose text layer holds ``text`` line by line, A4 pages, a "- N -" footer on each."""
+    require_pdf_writer()
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -144,6 +148,7 @@ def text_to_pdf(text: str, lines_per_page: int = 48, footer: bool = True) -> byt
 
 def report_to_pdf(report: Report) -> bytes:
     """A PDF of the report with the form as ruled tables (grid lines, merged label cells, empty blanks)."""
+    require_pdf_writer()
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle

@@ -41,9 +41,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Sequence
 
-from .record import Cell, Report
-from .text import normalize_label
-from .templates import (
+from ..record import Cell, Report
+from ..text import normalize_label
+from ..templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
     APPLICANT_LABELS,
@@ -894,7 +894,7 @@ def _lay_html(rep: Report, sty: _Style, doc: _Doc, encoding: str) -> str:
         return rng.choice(("<p><strong>{}</strong></p>", "<h3>{}</h3>", '<p class="title2">{}</p>')).format(
             _heading(n, sty, v))
 
-    body = [f'<div class="nav">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; 信息公开年报</div>',
+    body = ['<div class="nav">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; 信息公开年报</div>',
             f'<h1 class="article-title">{doc.title}</h1>',
             f'<div class="article-meta"><span>索引号：{doc.index_no}</span> <span>发布机构：{doc.publisher}</span> '
             f'<span>发布日期：{doc.published}</span></div>', '<div class="TRS_Editor">']

@@ -13,9 +13,9 @@ A corpus on disk (:func:`write_corpus`)::
     DIR/manifest.jsonl                 one line per file: file, layout, encoding, format, broken, seed
     DIR/golden.jsonl                   one line per file, same order: the record ``ogi parse`` must print
 
-Every file is rendered by the renderer of the parser tests (:mod:`ingestion.render`,
+Every file is rendered by the renderer of the parser tests (:mod:`ingestion.synthetic.render`,
 every text layout in every encoding; optionally Word and PDF files from
-:mod:`ingestion.render_office`), so a golden line is exactly what ``ogi parse``
+:mod:`ingestion.synthetic.render_office`), so a golden line is exactly what ``ogi parse``
 returns for its file.
 """
 from __future__ import annotations
@@ -28,9 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .record import Cell, Report
-from .workers import cpu_count, ordered_map
-from .templates import (
+from ..record import Cell, Report
+from ..workers import cpu_count, ordered_map
+from . import require_pdf_writer
+from ..templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
     NON_OUTCOME_ROWS,
@@ -371,12 +372,12 @@ class _Job:
     index: int
     report: Report
     broken: str | None
-    layout: str  # a layout of ingestion.render, or "docx" / "pdf"
+    layout: str  # a layout of ingestion.synthetic.render, or "docx" / "pdf"
     encoding: str | None
     seed: int
 
 
-#: Report layouts that are not text: rendered by ingestion/render_office.py.
+#: Report layouts that are not text: rendered by ingestion/synthetic/render_office.py.
 OFFICE_LAYOUTS = {"docx": ".docx", "pdf": ".pdf"}
 _DIVISION = re.compile(r"(\d{6})(?=[-/_.]|$)")
 
@@ -432,7 +433,7 @@ def write_corpus(out: Path, n: int, seed: int = 0, break_share: float = 0.0,
     """Render synthetic reports ``start`` .. ``n - 1`` into ``out`` (see the module docstring).
 
     Report i is rendered in layout ``layouts[i % len(layouts)]`` (default: every text layout
-    of :mod:`ingestion.render`) and encoding ``ENCODINGS[i % 3]``; a share ``docx_share`` /
+    of :mod:`ingestion.synthetic.render`) and encoding ``ENCODINGS[i % 3]``; a share ``docx_share`` /
     ``pdf_share`` of reports is written as Word / PDF files instead (PDFs parse slowly,
     about 0.3 s each).  With ``start > 0`` the manifest and golden lines are appended: the
     first ``start`` reports are generated (cheap) but not written, so a corpus grows by
@@ -446,6 +447,8 @@ def write_corpus(out: Path, n: int, seed: int = 0, break_share: float = 0.0,
         raise ValueError(f"unknown layouts {unknown}; expected some of {', '.join(LAYOUTS + tuple(OFFICE_LAYOUTS))}")
     if docx_share + pdf_share > 1:
         raise ValueError("docx_share + pdf_share must not exceed 1")
+    if pdf_share > 0 or "pdf" in layouts:
+        require_pdf_writer()  # before any file is written, not in a worker halfway through
     out.mkdir(parents=True, exist_ok=True)
     reports_dir = out / "reports"
     reports_dir.mkdir(exist_ok=True)

@@ -1,22 +1,19 @@
-"""ingestion/store.py: inventory, raw copies, atomic Parquet, incremental parsing (no Dagster)."""
+"""ingestion/inventory.py, parts.py and parse_run.py: inventory, raw copies, Parquet parts, incremental parsing."""
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion import PARSER_VERSION, store
+from ingestion import PARSER_VERSION, inventory, parse_run, parts
 from ingestion.parse import parse_file, sniff_format
-from ingestion.record import ParseError, Report
+from ingestion.record import ErrorKind, ParseError, Report
 from ingestion.schema import SCHEMAS
 
-SAMPLES = Path(__file__).resolve().parents[1] / "orchestration" / "samples"
-SEEDS = sorted((Path(__file__).parent / "fixtures" / "seeds").glob("*.txt"))
+from fixture_paths import SEEDS
 
 
 @pytest.fixture
@@ -27,27 +24,20 @@ def home(tmp_path: Path) -> dict[str, Path]:
     return dirs
 
 
-def inventory(home: dict[str, Path]) -> store.Inventory:
-    return store.take_inventory(home["inbox"], home["raw"], home["inventory"], sniff_format)
+def take(home: dict[str, Path]) -> inventory.Inventory:
+    return inventory.take_inventory(home["inbox"], home["raw"], home["inventory"], sniff_format)
 
 
-def parse_all(home: dict[str, Path], parse=parse_file, version: str = PARSER_VERSION) -> store.ParseRun:
-    done = store.parsed_versions(home["parquet"])
-    pending = store.plan_parse(home["inventory"], home["raw"], done, version)
-    return store.parse_pending(pending, raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse, parser_version=version)
+def parse_all(home: dict[str, Path], parse=parse_file, version: str = PARSER_VERSION) -> parse_run.ParseRun:
+    done = parts.parsed_versions(home["parquet"])
+    pending = parse_run.plan_parse(home["inventory"], home["raw"], done, version)
+    return parse_run.parse_pending(pending, raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse, parser_version=version)
 
 
 def file_state(folder: Path) -> dict[str, tuple[int, str]]:
     """file -> (mtime_ns, sha256) of every part of the parsed tables: equal when nothing was rewritten."""
-    files = [f for name in store.PARSED_TABLES for f in store.table_files(folder, name)]
+    files = [f for name in parts.PARSED_TABLES for f in parts.table_files(folder, name)]
     return {f.name: (f.stat().st_mtime_ns, hashlib.sha256(f.read_bytes()).hexdigest()) for f in files}
-
-
-def test_sample_reports_are_the_fixtures() -> None:
-    """The bundled samples (orchestration/samples) are copies of the seed and real-world texts."""
-    fixtures = Path(__file__).parent / "fixtures"
-    expected = {f.name: f.read_bytes() for f in [*SEEDS, *sorted((fixtures / "realworld").glob("*.txt"))]}
-    assert {f.name: f.read_bytes() for f in sorted(SAMPLES.iterdir())} == expected
 
 
 def test_scan_skips_hidden_and_partial_files(home) -> None:
@@ -59,16 +49,16 @@ def test_scan_skips_hidden_and_partial_files(home) -> None:
         (inbox / name).write_text("x")
     (inbox / ".git").mkdir()
     (inbox / ".git" / "f.txt").write_text("x")
-    assert [e.path.relative_to(inbox.resolve()).as_posix() for e in store.scan_inbox(inbox)] == ["a.txt", "sub/b.pdf"]
+    assert [e.path.relative_to(inbox.resolve()).as_posix() for e in inventory.scan_inbox(inbox)] == ["a.txt", "sub/b.pdf"]
 
 
 def test_fingerprint_changes_when_a_file_lands(home) -> None:
     inbox = home["inbox"]
     (inbox / "a.txt").write_text("a")
-    before = store.fingerprint(store.scan_inbox(inbox))
-    assert store.fingerprint(store.scan_inbox(inbox)) == before
+    before = inventory.fingerprint(inventory.scan_inbox(inbox))
+    assert inventory.fingerprint(inventory.scan_inbox(inbox)) == before
     (inbox / "b.txt").write_text("b")
-    after = store.fingerprint(store.scan_inbox(inbox))
+    after = inventory.fingerprint(inventory.scan_inbox(inbox))
     assert after != before and after.startswith("2:")
 
 
@@ -79,7 +69,7 @@ def test_inventory_copies_every_file_content_addressed(home) -> None:
     (inbox / "empty.txt").write_bytes(b"")
     (inbox / "junk.bin").write_bytes(bytes(range(256)) * 8)
 
-    inv = inventory(home)
+    inv = take(home)
     assert (len(inv.entries), inv.new_files, inv.hashed, inv.stored) == (4, 3, 4, 3)
     for row in inv.entries:
         copy = home["raw"] / row["raw_path"]
@@ -90,19 +80,19 @@ def test_inventory_copies_every_file_content_addressed(home) -> None:
     assert formats["first.txt"] == ("text", ".txt")
     assert formats["junk.bin"] == (sniff_format(bytes(range(256)) * 8), ".bin")
 
-    again = inventory(home)  # unchanged files are not read again
+    again = take(home)  # unchanged files are not read again
     assert (again.new_files, again.hashed, again.stored, again.total_rows) == (0, 0, 0, 4)
 
     (inbox / "first.txt").write_bytes(SEEDS[1].read_bytes())  # the same path with new content
-    changed = inventory(home)
+    changed = take(home)
     assert (changed.new_files, changed.hashed, changed.stored, changed.total_rows) == (1, 1, 1, 5)
 
 
 def test_inventory_restores_a_deleted_raw_copy(home) -> None:
     shutil.copy(SEEDS[0], home["inbox"])
-    row = inventory(home).entries[0]
+    row = take(home).entries[0]
     (home["raw"] / row["raw_path"]).unlink()
-    assert inventory(home).stored == 1
+    assert take(home).stored == 1
     assert (home["raw"] / row["raw_path"]).exists()
 
 
@@ -110,44 +100,46 @@ def test_parse_is_incremental_and_tables_stay_identical(home) -> None:
     for seed in SEEDS[:3]:
         shutil.copy(seed, home["inbox"])
     (home["inbox"] / "empty.txt").write_bytes(b"")
-    inventory(home)
+    take(home)
     first = parse_all(home)
     assert (first.parsed, len(first.failed), first.changed) == (3, 1, True)
     assert first.failed[0][0] == "empty.txt"
     with pytest.raises(ParseError) as bad:
         parse_file(home["inbox"] / "empty.txt")
-    assert first.failed[0][2] == bad.value.reason
-    reports = store.read_parsed(home["parquet"], "reports")
+    assert first.failed[0][2] == bad.value.reason and first.failed[0].error_kind is bad.value.kind
+    [error] = parts.read_parsed(home["parquet"], "parse_errors").to_pylist()
+    assert (error["error"], error["error_kind"]) == (bad.value.reason, "unreadable")
+    reports = parts.read_parsed(home["parquet"], "reports")
     assert sorted(reports.column("source_file").to_pylist()) == sorted(s.name for s in SEEDS[:3])
-    assert first.rows["cells"] == store.read_parsed(home["parquet"], "cells").num_rows > 0
+    assert first.rows["cells"] == parts.read_parsed(home["parquet"], "cells").num_rows > 0
     state = file_state(home["parquet"])
 
-    inventory(home)
+    take(home)
     second = parse_all(home)
     assert (second.parsed, second.failed, second.changed) == (0, [], False)
     assert second.rows == first.rows
     assert file_state(home["parquet"]) == state
 
     shutil.copy(SEEDS[3], home["inbox"])
-    inventory(home)
+    take(home)
     third = parse_all(home)
     assert (third.parsed, third.failed) == (1, [])
     assert third.rows["reports"] == first.rows["reports"] + 1
     assert third.rows["parse_errors"] == 1
     changed = {name for name, state_ in file_state(home["parquet"]).items() if state.get(name) != state_}
-    assert changed == {store.part_name(n, 2) for n in store.PARSED_TABLES}  # a new part; the old ones untouched
+    assert changed == {parts.part_name(n, 2) for n in parts.PARSED_TABLES}  # a new part; the old ones untouched
 
 
 def test_new_parser_version_replaces_old_rows(home) -> None:
     """A new parser version parses everything again; a file that failed may now succeed."""
     for seed in SEEDS[:2]:
         shutil.copy(seed, home["inbox"])
-    inventory(home)
+    take(home)
 
     def picky(path: Path) -> Report:  # "version 0": cannot read the second seed
         report = parse_file(path)
         if report.agency == parse_file(SEEDS[1]).agency:
-            raise ParseError(path.name, "unsupported layout")
+            raise ParseError(path.name, "unsupported layout", ErrorKind.NOT_A_REPORT)
         return report
 
     old = parse_all(home, parse=picky, version="0")
@@ -155,22 +147,22 @@ def test_new_parser_version_replaces_old_rows(home) -> None:
 
     new = parse_all(home, version="1")
     assert (new.parsed, new.failed) == (2, [])
-    reports = store.read_parsed(home["parquet"], "reports").to_pylist()
+    reports = parts.read_parsed(home["parquet"], "reports").to_pylist()
     assert sorted(r["report_id"] for r in reports) == sorted({r["report_id"] for r in reports})
     assert {r["parser_version"] for r in reports} == {"1"}
-    assert store.read_parsed(home["parquet"], "parse_errors").num_rows == 0
-    cells = store.read_parsed(home["parquet"], "cells", columns=["report_id"]).column("report_id").to_pylist()
+    assert parts.read_parsed(home["parquet"], "parse_errors").num_rows == 0
+    cells = parts.read_parsed(home["parquet"], "cells", columns=["report_id"]).column("report_id").to_pylist()
     expected = sum(len(list(parse_file(s).iter_cells())) for s in SEEDS[:2])
     assert len(cells) == expected  # no cell of the old parse left behind
 
 
 def test_unfinished_write_leaves_the_old_tables(home) -> None:
     shutil.copy(SEEDS[0], home["inbox"])
-    inventory(home)
+    take(home)
     parse_all(home)
     state = file_state(home["parquet"])
     with pytest.raises(RuntimeError):
-        with store.TableWriter(home["parquet"], replace=set()) as out:
+        with parts.TableWriter(home["parquet"], replace=set()) as out:
             out.add("reports", [])
             raise RuntimeError("power cut")
     assert file_state(home["parquet"]) == state
@@ -180,13 +172,13 @@ def test_unfinished_write_leaves_the_old_tables(home) -> None:
 def test_tables_are_written_in_batches(home) -> None:
     for seed in SEEDS:
         shutil.copy(seed, home["inbox"])
-    inventory(home)
-    pending = store.plan_parse(home["inventory"], home["raw"], {}, PARSER_VERSION)
-    run = store.parse_pending(
+    take(home)
+    pending = parse_run.plan_parse(home["inventory"], home["raw"], {}, PARSER_VERSION)
+    run = parse_run.parse_pending(
         pending, raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse_file,
         parser_version=PARSER_VERSION, batch_rows=300,
     )
-    [part] = store.table_files(home["parquet"], "cells")
+    [part] = parts.table_files(home["parquet"], "cells")
     cells = pq.ParquetFile(part)
     assert cells.metadata.num_row_groups > 1
     assert cells.metadata.num_rows == run.rows["cells"] == sum(len(list(parse_file(s).iter_cells())) for s in SEEDS)
@@ -194,19 +186,8 @@ def test_tables_are_written_in_batches(home) -> None:
 
 
 def test_empty_inbox_still_writes_empty_tables(home) -> None:
-    inventory(home)
+    take(home)
     run = parse_all(home)
     assert run.rows == {"reports": 0, "cells": 0, "parse_errors": 0}
     for name, schema in SCHEMAS.items():
-        assert [pq.read_schema(f) for f in store.table_files(home["parquet"], name)] == [schema]
-
-
-def test_write_table_atomic_replaces_whole_files(tmp_path: Path) -> None:
-    target = tmp_path / "t.parquet"
-    store.write_table_atomic(SCHEMAS["reports"].empty_table(), target)
-    before = target.stat().st_ino
-    time.sleep(0.01)
-    store.write_table_atomic(SCHEMAS["reports"].empty_table(), target)
-    assert target.stat().st_ino != before  # a new file renamed over, never rewritten in place
-    assert [p.name for p in tmp_path.iterdir()] == ["t.parquet"]
-    assert os.access(target, os.R_OK)
+        assert [pq.read_schema(f) for f in parts.table_files(home["parquet"], name)] == [schema]
