@@ -7,4 +7,4 @@ No Dagster import here: these are pure functions over files and text, used by th
 #: Bump when parsing changes what a file yields, or the columns it is stored in: the
 #: warehouse re-parses every file whose stored parse was made by another version
 #: (1.1: parse_errors.error_kind).
-PARSER_VERSION = "1.1.0"
+PARSER_VERSION = "1.2.0"

@@ -14,7 +14,7 @@ from .formats import Document, FormatError, read_document, sniff_format
 from .layouts import Line
 from .limits import DEFAULT_TIMEOUT_S, FileTimeout, time_limit
 from .metadata import read_metadata
-from .record import BLANK, Cell, ErrorKind, ParseError, Report
+from .record import EMPTY, UNREAD, Cell, ErrorKind, ParseError, Report
 from .tables import LabelMatcher, Slot, fill_row, place
 from .templates import (
     AMOUNT_FIELDS,
@@ -131,16 +131,19 @@ def _fill(section: Sequence[Line], slots: Sequence[Slot], table: str, warnings: 
     for i, slot in enumerate(slots):
         tokens = placed.get(i)
         if tokens:
-            rows[slot.key] = cells = dict.fromkeys(slot.fields, BLANK)
+            rows[slot.key] = cells = dict.fromkeys(slot.fields, UNREAD)
             fill_row(cells, slot.fields, tokens, amount_fields, table, slot.key, warnings)
             continue
         if tokens is None and slot.key in printed and not placement.warnings:
-            # the row's label is printed with no cells after it (an empty table row)
+            # the row's label is printed with no cells after it (an empty table row), and no
+            # value of the table is left over that could be this row's: blank cells
             warnings.append(f"{table}.{slot.key}: printed without values; left blank")
             tokens = []
-        rows[slot.key] = dict.fromkeys(slot.fields, BLANK)
         if tokens is None:
+            rows[slot.key] = dict.fromkeys(slot.fields, UNREAD)
             missing.append(slot.key)
+        else:
+            rows[slot.key] = dict.fromkeys(slot.fields, EMPTY)
     return rows, missing
 
 
@@ -160,25 +163,25 @@ def parse_document(doc: Document, source: str) -> Report:
         raise ParseError(source, f"table 3 incomplete: rows {', '.join(missing)} not found",
                          ErrorKind.INCOMPLETE_TABLE)
     for key in missing:
-        warnings.append(f"applications.{key}: row not found; left blank")
+        warnings.append(f"applications.{key}: row not found; left unread")
 
     template = _template(sections["proactive"], meta.year)
     if sections["proactive"]:
         pro_rows, pro_missing = _fill(sections["proactive"], _PROACTIVE_SLOTS[template], "proactive", warnings,
                                       AMOUNT_FIELDS)
         for key in pro_missing:
-            warnings.append(f"proactive.{key}: row not found; left blank")
+            warnings.append(f"proactive.{key}: row not found; left unread")
     else:
-        warnings.append("table 2 not found; left blank")
-        pro_rows = {s.key: dict.fromkeys(s.fields, BLANK) for s in _PROACTIVE_SLOTS[template]}
+        warnings.append("table 2 not found; left unread")
+        pro_rows = {s.key: dict.fromkeys(s.fields, UNREAD) for s in _PROACTIVE_SLOTS[template]}
 
     if sections["reviews"]:
         rev_rows, rev_missing = _fill(sections["reviews"], _REVIEW_SLOTS, "reviews", warnings)
         for key in rev_missing:
-            warnings.append(f"reviews.{key}: row not found; left blank")
+            warnings.append(f"reviews.{key}: row not found; left unread")
     else:
-        warnings.append("table 4 not found; left blank")
-        rev_rows = {s.key: dict.fromkeys(s.fields, BLANK) for s in _REVIEW_SLOTS}
+        warnings.append("table 4 not found; left unread")
+        rev_rows = {s.key: dict.fromkeys(s.fields, UNREAD) for s in _REVIEW_SLOTS}
 
     if meta.year is None:
         warnings.append("year not found")
@@ -194,6 +197,8 @@ def parse_document(doc: Document, source: str) -> Report:
         index_number=meta.index_number,
         division_code=meta.division_code,
         warnings=warnings,
+        year_source=meta.year_source,
+        agency_source=meta.agency_source,
     )
 
 

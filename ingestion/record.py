@@ -8,8 +8,23 @@ from typing import Any, Iterator, NamedTuple
 Number = int | float
 
 
+class Status(StrEnum):
+    """What the parser knows of one cell of the form."""
+
+    #: a number read from the cell
+    VALUE = "value"
+    #: the source prints the cell empty, or with a blank marker (``/``, ``-``, ``—``, ``无``)
+    BLANK = "blank"
+    #: the parser could not place a value in this cell with certainty: never a guess, and
+    #: never the same fact as a blank cell
+    UNREAD = "unread"
+    #: placed by a rule rather than read from a separated cell (e.g. a run of digits split
+    #: into cells because exactly one split fits the row's printed total)
+    INFERRED = "inferred"
+
+
 class Cell(NamedTuple):
-    """One parsed cell: its value (None = blank), the raw token and where it stood.
+    """One parsed cell: its value (None = blank or unread), the raw token, where it stood, its status.
 
     ``position`` is human-readable and points into the source: ``"line 84"`` for
     text layouts, ``"table 2 row 5 col 3"`` for HTML and Word tables, ``"page 3
@@ -19,9 +34,20 @@ class Cell(NamedTuple):
     value: Number | None
     raw: str
     position: str
+    status: str = Status.VALUE
 
 
-BLANK = Cell(None, "", "")
+def read_cell(value: Number | None, position: str = "") -> Cell:
+    """A cell read from the source: ``value``, or blank when it is None."""
+    if value is None:
+        return Cell(None, "", position, Status.BLANK)
+    return Cell(value, str(value), position, Status.VALUE)
+
+
+#: A cell the parser could not place (its row was not found, or its token is no value of the cell).
+UNREAD = Cell(None, "", "", Status.UNREAD)
+#: A cell the source prints empty, with nothing to point at (a row printed without cells).
+EMPTY = Cell(None, "", "", Status.BLANK)
 
 
 @dataclass
@@ -39,6 +65,10 @@ class Report:
     index_number: str | None = None
     division_code: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: where the year was found: title, statistics_period, text or published (None: not found)
+    year_source: str | None = None
+    #: where the agency was found: title or field (a 发布机构 / 发文机关 line; None: not found)
+    agency_source: str | None = None
 
     def to_json(self, provenance: bool = False) -> dict[str, Any]:
         """The contract's JSON object; with ``provenance`` also each cell's raw token and position."""
@@ -51,38 +81,61 @@ class Report:
             "reviews": {k: [c.value for c in row] for k, row in self.reviews.items()},
             "proactive": {k: {f: c.value for f, c in d.items()} for k, d in self.proactive.items()},
         }
-        for key in ("published", "index_number", "division_code"):
+        for key in ("published", "index_number", "division_code", "year_source", "agency_source"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        out["unread"] = self.cell_keys(Status.UNREAD)
+        out["inferred"] = self.cell_keys(Status.INFERRED)
         if self.warnings:
             out["warnings"] = list(self.warnings)
         if provenance:
             out["provenance"] = [
-                {"table": t, "row": r, "col": c, "raw": cell.raw, "position": cell.position}
+                {"table": t, "row": r, "col": c, "raw": cell.raw, "position": cell.position, "status": cell.status}
                 for t, r, c, cell in self.iter_cells()
             ]
         return out
 
+    def cell_keys(self, status: str) -> list[str]:
+        """The keys (``table.row.col``) of the cells with ``status``, in contract order."""
+        return [f"{t}.{r}.{c}" for t, r, c, cell in self.iter_cells() if cell.status == status]
+
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> "Report":
-        """A record from its contract JSON (e.g. a golden file); provenance is left empty."""
+        """A record from its contract JSON (e.g. a golden file); provenance is left empty.
 
-        def cell(v: Number | None) -> Cell:
-            return Cell(v, "" if v is None else str(v), "")
+        A null cell is blank unless the record lists it as ``unread``.
+        """
+        unread = set(obj.get("unread", ()))
+        inferred = set(obj.get("inferred", ()))
+
+        def cell(key: str, v: Number | None) -> Cell:
+            if key in unread:
+                return UNREAD
+            cell = read_cell(v)
+            return cell._replace(status=Status.INFERRED) if key in inferred else cell
+
+        from .templates import APPLICANT_COLUMNS, REVIEW_COLUMNS
+
+        def row(table: str, key: str, values: list[Number | None], cols: tuple[str, ...]) -> list[Cell]:
+            return [cell(f"{table}.{key}.{c}", v) for c, v in zip(cols, values)]
 
         return cls(
             source=obj["source"],
             agency=obj.get("agency"),
             year=obj.get("year"),
             template=obj["template"],
-            applications={k: [cell(v) for v in row] for k, row in obj.get("applications", {}).items()},
-            reviews={k: [cell(v) for v in row] for k, row in obj.get("reviews", {}).items()},
-            proactive={k: {f: cell(v) for f, v in d.items()} for k, d in obj.get("proactive", {}).items()},
+            applications={k: row("applications", k, v, APPLICANT_COLUMNS)
+                          for k, v in obj.get("applications", {}).items()},
+            reviews={k: row("reviews", k, v, REVIEW_COLUMNS) for k, v in obj.get("reviews", {}).items()},
+            proactive={k: {f: cell(f"proactive.{k}.{f}", v) for f, v in d.items()}
+                       for k, d in obj.get("proactive", {}).items()},
             published=obj.get("published"),
             index_number=obj.get("index_number"),
             division_code=obj.get("division_code"),
             warnings=list(obj.get("warnings", [])),
+            year_source=obj.get("year_source"),
+            agency_source=obj.get("agency_source"),
         )
 
     def iter_cells(self) -> Iterator[tuple[str, str, str, Cell]]:

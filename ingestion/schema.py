@@ -27,6 +27,8 @@ REPORTS_SCHEMA = pa.schema(
         ("published", pa.string()),
         ("index_number", pa.string()),
         ("division_code", pa.string()),
+        ("year_source", pa.string()),  # title | statistics_period | text | published (metadata.py)
+        ("agency_source", pa.string()),  # title | field
         ("warning_count", pa.int32()),
         ("warnings", pa.string()),  # JSON array of strings
         ("parser_version", pa.string()),
@@ -40,9 +42,10 @@ CELLS_SCHEMA = pa.schema(
         ("table_name", pa.string()),  # applications | reviews | proactive
         ("row_key", pa.string()),
         ("col_key", pa.string()),
-        ("value", pa.float64()),  # NULL = blank in the source
+        ("value", pa.float64()),  # NULL = blank in the source, or unread
         ("raw", pa.string()),
         ("position", pa.string()),
+        ("status", pa.string()),  # value | blank | unread | inferred (ingestion.record.Status)
     ]
 )
 
@@ -78,6 +81,8 @@ def report_row(report: Report, *, report_id: str, fmt: str, parser_version: str,
         "published": report.published,
         "index_number": report.index_number,
         "division_code": report.division_code,
+        "year_source": report.year_source,
+        "agency_source": report.agency_source,
         "warning_count": len(report.warnings),
         "warnings": json.dumps(report.warnings, ensure_ascii=False),
         "parser_version": parser_version,
@@ -96,6 +101,7 @@ def cell_rows(report: Report, *, report_id: str) -> list[dict[str, Any]]:
             "value": None if cell.value is None else float(cell.value),
             "raw": cell.raw,
             "position": cell.position,
+            "status": str(cell.status),
         }
         for table, row, col, cell in report.iter_cells()
     ]
@@ -109,6 +115,7 @@ def cell_columns(report: Report, *, report_id: str) -> dict[str, list[Any]]:
     values: list[float | None] = []
     raws: list[str] = []
     positions: list[str] = []
+    statuses: list[str] = []
     for table, row, col, cell in report.iter_cells():
         tables.append(table)
         rows.append(row)
@@ -116,8 +123,9 @@ def cell_columns(report: Report, *, report_id: str) -> dict[str, list[Any]]:
         values.append(None if cell.value is None else float(cell.value))
         raws.append(cell.raw)
         positions.append(cell.position)
+        statuses.append(str(cell.status))
     return {"report_id": [report_id] * len(tables), "table_name": tables, "row_key": rows, "col_key": cols,
-            "value": values, "raw": raws, "position": positions}
+            "value": values, "raw": raws, "position": positions, "status": statuses}
 
 
 def error_row(report_id: str, source_file: str, fmt: str, error: str, kind: ErrorKind, *, parser_version: str,

@@ -14,7 +14,8 @@ that order, and on labels only where they are certain:
    PDF extraction moved to the line before or after their label.
 4. Otherwise a gap is filled from the label printed right before (or, for every
    run of the gap alike, right after) each run.  What still cannot be placed is
-   left blank and reported as a warning: a number is never guessed.
+   left unread (:data:`~ingestion.record.Status.UNREAD`) and reported as a warning: a
+   number is never guessed.
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from typing import Sequence
 
 from .layouts import Line
 from .memo import Memo
-from .record import Cell
+from .record import Cell, Status
 from .text import Token, normalize_label
 
 
@@ -284,7 +285,7 @@ def _assign(result: Placement, run: _Run, s: int, slots: Sequence[Slot], table: 
     if cells is None:
         result.warnings.append(
             f"{table}.{slots[s].key}: {len(run.tokens)} cells at {run.tokens[0].position}, "
-            f"expected {slots[s].width}; row left blank"
+            f"expected {slots[s].width}; row left unread"
         )
     else:
         result.rows[s] = cells
@@ -336,7 +337,7 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
         names = ", ".join(slots[s].key for s in free) or "none"
         result.warnings.append(
             f"{table}: {len(gap_runs)} value rows at {where} cannot be placed with certainty "
-            f"among rows [{names}]; left blank"
+            f"among rows [{names}]; left unread"
         )
     return result
 
@@ -349,28 +350,32 @@ def to_cell(token: Token, field_key: str, amount: bool, where: str) -> tuple[Cel
     """The cell value of ``token`` for a field: integers for counts, 万元 for amounts.
 
     Returns the cell and a warning when the token cannot be a value of that field
-    (a decimal count, a money unit on a count): such a cell is left blank, never
+    (a decimal count, a money unit on a count): such a cell is left unread, never
     rounded or guessed.
     """
     if token.number is None:
-        return Cell(None, token.raw, token.position), None
+        return Cell(None, token.raw, token.position, Status.BLANK), None
     number = token.number
     if amount:
         factor = _AMOUNT_FACTORS.get(token.unit)
         if factor is None:
-            return Cell(None, token.raw, token.position), f"{where}: {token.raw!r} at {token.position} is not an amount"
+            return (Cell(None, token.raw, token.position, Status.UNREAD),
+                    f"{where}: {token.raw!r} at {token.position} is not an amount")
         value = number * factor
         if value == value.to_integral_value():
-            return Cell(int(value), token.raw, token.position), None
-        return Cell(float(value), token.raw, token.position), None
+            return Cell(int(value), token.raw, token.position, Status.VALUE), None
+        return Cell(float(value), token.raw, token.position, Status.VALUE), None
     if token.unit not in _COUNT_UNITS:
-        return Cell(None, token.raw, token.position), f"{where}: {token.raw!r} at {token.position} is not a count"
+        return (Cell(None, token.raw, token.position, Status.UNREAD),
+                f"{where}: {token.raw!r} at {token.position} is not a count")
     if number != number.to_integral_value():
-        return Cell(None, token.raw, token.position), f"{where}: {token.raw!r} at {token.position} is not a whole number"
-    return Cell(int(number), token.raw, token.position), None
+        return (Cell(None, token.raw, token.position, Status.UNREAD),
+                f"{where}: {token.raw!r} at {token.position} is not a whole number")
+    return Cell(int(number), token.raw, token.position, Status.VALUE), None
 
 
 _new_cell = tuple.__new__  # Cell(...) without the NamedTuple constructor's Python-level call
+_VALUE, _BLANK = Status.VALUE, Status.BLANK
 _NOT_A_VALUE = object()
 #: (number, unit, amount) -> the cell value, or _NOT_A_VALUE where to_cell warns.  The value
 #: depends only on the number's value (not its spelling) and unit, and the same few numbers
@@ -393,14 +398,14 @@ def fill_row(cells: dict[str, Cell], fields: Sequence[str], tokens: Sequence[Tok
              table: str, row: str, warnings: list[str]) -> None:
     """Set ``cells[field]`` for each field and its token, as :func:`to_cell` makes them.
 
-    A token that cannot be a value of its field leaves a blank cell and adds
+    A token that cannot be a value of its field leaves an unread cell and adds
     to_cell's warning (naming the cell ``table.row.field``) to ``warnings``.
     """
     get, counts = _VALUES.get, _COUNTS.get
     for f, token in zip(fields, tokens):
         raw, number, unit, position = token
         if number is None:
-            cells[f] = _new_cell(Cell, (None, raw, position))
+            cells[f] = _new_cell(Cell, (None, raw, position, _BLANK))
             continue
         key = None
         if unit or f in amount_fields:
@@ -421,4 +426,4 @@ def fill_row(cells: dict[str, Cell], fields: Sequence[str], tokens: Sequence[Tok
             cells[f], warning = to_cell(token, f, f in amount_fields, f"{table}.{row}.{f}")
             warnings.append(warning)
         else:
-            cells[f] = _new_cell(Cell, (value, raw, position))
+            cells[f] = _new_cell(Cell, (value, raw, position, _VALUE))

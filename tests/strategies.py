@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from ingestion.record import Cell, Report
+from ingestion.record import Cell, Report, read_cell
 from ingestion.templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
@@ -85,7 +85,7 @@ def _cells(draw: st.DrawFn, n: int, value: st.SearchStrategy[int | float], blank
 
 
 def _cell(v: int | float | None) -> Cell:
-    return Cell(v, "" if v is None else str(v), "")
+    return read_cell(v)
 
 
 @st.composite

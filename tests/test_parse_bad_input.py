@@ -152,8 +152,10 @@ def test_cli_exit_zero_and_exact_keys_when_all_parse() -> None:
     assert out.returncode == 0, out.stderr
     obj = json.loads(out.stdout)
     allowed = {"source", "agency", "year", "template", "applications", "reviews", "proactive",
-               "published", "index_number", "division_code", "warnings"}
-    assert set(obj) <= allowed and {"applications", "reviews", "proactive"} <= set(obj)
+               "published", "index_number", "division_code", "year_source", "agency_source", "warnings",
+               "unread", "inferred"}
+    assert set(obj) <= allowed and {"applications", "reviews", "proactive", "unread", "inferred"} <= set(obj)
+    assert obj["unread"] == [] and obj["inferred"] == []
 
 
 def test_cli_takes_the_limits_from_the_settings() -> None:

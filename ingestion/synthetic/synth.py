@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..record import Cell, Report
+from ..record import Cell, Report, read_cell
 from ..workers import cpu_count, ordered_map
 from . import require_pdf_writer
 from ..templates import (
@@ -44,7 +44,7 @@ from ..templates import (
 )
 
 #: Changes whenever the same seed would give a different corpus (benchmarks keep corpora by it).
-CORPUS_VERSION = "3"
+CORPUS_VERSION = "4"
 
 # Provinces with a few of their prefecture-level cities (real pairs), and county-level names.
 _PLACES: dict[str, tuple[str, ...]] = {
@@ -141,7 +141,7 @@ def _split(rng: random.Random, total: int, weights: list[float]) -> list[int]:
 
 
 def _cells(values: list[int | float | None]) -> list[Cell]:
-    return [Cell(v, "" if v is None else str(v), "") for v in values]
+    return [read_cell(v) for v in values]
 
 
 def make_report(rng: random.Random, agency: str, year: int, carried_over: list[int], source: str,
@@ -193,7 +193,7 @@ def make_report(rng: random.Random, agency: str, year: int, carried_over: list[i
             stock[prow.key] = in_force = before + issued - abolished
             for f, value in (("issued", issued), ("abolished", abolished), ("in_force", in_force)):
                 shown = None if blank_zeros and value == 0 else value
-                fields[f] = Cell(shown, "" if shown is None else str(shown), "")
+                fields[f] = read_cell(shown)
             proactive[prow.key] = fields
             continue
         if prow.key in _STOCK_ROWS:
@@ -209,7 +209,7 @@ def make_report(rng: random.Random, agency: str, year: int, carried_over: list[i
                 value = _count(rng, 30)
             if rng.random() < 0.08 or (blank_zeros and value == 0):
                 value = None
-            fields[f] = Cell(value, "" if value is None else str(value), "")
+            fields[f] = read_cell(value)
         proactive[prow.key] = fields
     report = Report(source=source, agency=agency, year=year, template=template, applications=applications,
                     reviews=reviews, proactive=proactive)
@@ -221,7 +221,7 @@ def make_report(rng: random.Random, agency: str, year: int, carried_over: list[i
 
 def _bump(row: list[Cell], col: int, delta: int) -> None:
     new = (row[col].value or 0) + delta
-    row[col] = Cell(new, str(new), "")
+    row[col] = read_cell(new)
 
 
 def _break(rng: random.Random, report: Report, rule: str | None = None) -> str:
@@ -380,6 +380,7 @@ class _Job:
 #: Report layouts that are not text: rendered by ingestion/synthetic/render_office.py.
 OFFICE_LAYOUTS = {"docx": ".docx", "pdf": ".pdf"}
 _DIVISION = re.compile(r"(\d{6})(?=[-/_.]|$)")
+_WHITESPACE = re.compile(r"\s+")
 
 
 def _render(job: _Job) -> tuple[str, bytes, Report]:
@@ -394,6 +395,7 @@ def _render(job: _Job) -> tuple[str, bytes, Report]:
         rep.published = f"{rep.year + 1}-0{1 + job.seed % 3}-{day:02d}"
         name = f"{rep.source}_{job.layout}{OFFICE_LAYOUTS[job.layout]}"
         data = report_to_docx(rep) if job.layout == "docx" else report_to_pdf(rep)
+        rep.year_source = rep.agency_source = "title"  # both print the title
     else:
         name = r.file_name(f"{rep.source}_{job.layout}", job.layout)
         text = r.render_text(rep, job.layout, seed=job.seed, encoding=job.encoding or "utf-8")
@@ -406,6 +408,12 @@ def _render(job: _Job) -> tuple[str, bytes, Report]:
             rep.index_number = doc.index_no
             m = _DIVISION.match(doc.index_no)
             rep.division_code = m.group(1) if m else None
+        # the title names the agency and the year; without it (some web pages flattened to
+        # text), the 发文机关 field names the agency and the prose the year
+        if _WHITESPACE.sub("", doc.title) in _WHITESPACE.sub("", text):
+            rep.year_source = rep.agency_source = "title"
+        else:
+            rep.year_source, rep.agency_source = "text", "field"
     rep.source = name
     return name, data, rep
 
