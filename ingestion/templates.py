@@ -207,6 +207,9 @@ class Form:
     other_variant: str
     #: table-2 rows whose stock the stock rule carries across years
     stock_rows: tuple[StockRow, ...] = ()
+    #: table-2 cells that measure the same thing on every form that lists them, under one name
+    #: ("row.field" -> measure); the others are specific to this form (dim_proactive_item)
+    comparable: dict[str, str] = field(default_factory=dict)
 
     def covers(self, year: int) -> bool:
         """Whether a report for ``year`` should use this form."""
@@ -235,6 +238,15 @@ FORMS: tuple[Form, ...] = (
         ),
         markers=("新制作数量", "新公开数量", "对外公开总数", "上一年项目数", "本年增/减", "采购项目数", "采购总金额"),
         other_variant="single",
+        # 本年新制作数量 counts the documents made in the year, as 本年制发件数 does on the 2021 form;
+        # 对外公开总数量 (all ever published) is not 现行有效件数 (those in force)
+        comparable={
+            "regulations.made": "regulations.issued",
+            "normative_documents.made": "normative_documents.issued",
+            "licensing.decisions": "licensing.decisions",
+            "penalty.decisions": "penalty.decisions",
+            "coercion.decisions": "coercion.decisions",
+        },
     ),
     Form(
         key="2021",
@@ -256,6 +268,13 @@ FORMS: tuple[Form, ...] = (
             StockRow("regulations", "in_force", "issued", "abolished"),
             StockRow("normative_documents", "in_force", "issued", "abolished"),
         ),
+        comparable={
+            "regulations.issued": "regulations.issued",
+            "normative_documents.issued": "normative_documents.issued",
+            "licensing.decisions": "licensing.decisions",
+            "penalty.decisions": "penalty.decisions",
+            "coercion.decisions": "coercion.decisions",
+        },
     ),
 )
 
