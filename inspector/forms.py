@@ -9,8 +9,9 @@ Every cell shows the token the source printed (its raw token; the value where no
 kept), with its key, token and position as a tooltip, and classes the page's CSS draws:
 
 ``lhs`` / ``rhs``  on the left / right side of a broken rule (with the rule's number as a badge)
-``unread``         a cell the form requires that the parser did not read (no cell at all), or,
-                   once the cells carry a ``status`` column, a cell whose status is ``unread``
+``unread``         a cell the form requires that the parser did not read: no cell at all, or a
+                   cell with no value, no token and no position (the parser's "row not found;
+                   left blank"); once the cells carry a ``status`` column, its ``unread``
 ``inferred``       status ``inferred`` (placed by the parser, not printed as such)
 ``blank``          printed blank (NULL, not 0)
 """
@@ -42,7 +43,7 @@ class Slot:
     header: bool = False
     key: str | None = None
     classes: list[str] = field(default_factory=list)
-    badges: list[int] = field(default_factory=list)
+    badges: list[tuple[int, str]] = field(default_factory=list)  # (rule's number on the page, side)
     title: str = ""
     colspan: int = 1
     rowspan: int = 1
@@ -107,12 +108,12 @@ class Marks:
 
     def __init__(self) -> None:
         self.sides: dict[str, set[str]] = {}
-        self.numbers: dict[str, list[int]] = {}
+        self.numbers: dict[str, list[tuple[int, str]]] = {}
 
     def add(self, key: str, number: int, side: str) -> None:
         self.sides.setdefault(key, set()).add(side)
-        if number not in self.numbers.setdefault(key, []):
-            self.numbers[key].append(number)
+        if (number, side) not in self.numbers.setdefault(key, []):
+            self.numbers[key].append((number, side))
 
     def __contains__(self, key: str) -> bool:
         return key in self.sides
@@ -130,20 +131,36 @@ def _data_slot(key: str, cells: dict[str, Cell], marks: Marks, required: bool) -
     else:
         raw = (cell.raw or "").strip()
         slot.text = raw or _number(cell.value)
-        status = cell.status
+        status = cell.status or _status(cell)
         if status == "unread":
             slot.classes.append("unread")
             slot.text = slot.text or "未读"
         elif status == "inferred":
             slot.classes.append("inferred")
-        elif cell.value is None and not raw:
+        elif status == "blank":
             slot.classes.append("blank")
-        parts = [key, f"raw {raw!r}" if raw else "blank", cell.position or "", f"status {status}" if status else ""]
+        if status == "unread" and not cell.status:
+            said = "未读 not read: no token taken from the source (see the parser's warnings)"
+        else:
+            said = f"raw {raw!r}" if raw else ("blank" if cell.value is None else "")
+        parts = [key, said, cell.position or "", f"status {cell.status}" if cell.status else ""]
         slot.title = " · ".join(p for p in parts if p)
     for side in sorted(marks.sides.get(key, ())):
         slot.classes.append(side)
     slot.badges = list(marks.numbers.get(key, []))
     return slot
+
+
+def _status(cell: Cell) -> str:
+    """A cell's status from what the cells hold today (until their ``status`` column lands):
+    no value, no token and no position = the parser took nothing from the source for it
+    (a row it did not find, a row printed without values: it leaves the cell blank and says so
+    in the report's warnings); no value but a place in the source = printed blank."""
+    if cell.value is not None:
+        return "value"
+    if not (cell.raw or "").strip() and not (cell.position or "").strip():
+        return "unread"
+    return "blank"
 
 
 def _th(text: str, en: str = "", colspan: int = 1, rowspan: int = 1, classes: Iterable[str] = ()) -> Slot:

@@ -226,7 +226,8 @@ def report(ref: Reference, row: dict[str, Any], issues: list[dict[str, Any]], ce
 # --------------------------------------------------------------------------- one agency
 
 
-def agency(row: dict[str, Any], detail: dict[str, list[dict[str, Any]]], quarantined: set[str]) -> dict[str, Any]:
+def agency(ref: Reference, row: dict[str, Any], detail: dict[str, list[dict[str, Any]]],
+           quarantined: set[str]) -> dict[str, Any]:
     """An agency with issues: its reports over the years, its indicators as a small series, identity 5."""
     years = sorted({r["year"] for r in detail["reports"] if r["year"] is not None})
     by_year = {r["year"]: r for r in detail["indicators"]}
@@ -249,7 +250,7 @@ def agency(row: dict[str, Any], detail: dict[str, list[dict[str, Any]]], quarant
     issues = []
     for i in detail["issues"]:
         formula = identities.parse(i["cells"])
-        said = identities.reading(i["rule"], formula, i["expected"], i["actual"], i["residual"])
+        said = identities.reading(i["rule"], formula, i["expected"], i["actual"], i["residual"], ref.describe)
         issues.append({**i, "label": rule_label(i["rule"]), "zh": said.zh, "en": said.en,
                        "difference_text": number(said.difference) if said.difference is not None else None,
                        "href": f"../{links.report_page(i['report_id'])}" if i["report_id"] in quarantined else None})

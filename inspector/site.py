@@ -140,7 +140,7 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
                 lap("agency queries")
                 for a in chunk:
                     writer.write(links.agency_page(a["agency"]), "agency.html",
-                                 **pages.agency(a, details[a["agency"]], quarantined))
+                                 **pages.agency(ref, a, details[a["agency"]], quarantined))
                 lap("agency pages")
             stats.agency_pages = len(agencies)
         _swap(work, out_dir)
