@@ -126,6 +126,30 @@ def test_cells_are_marked_by_side_and_by_what_the_parser_read() -> None:
     assert not any(k.startswith("applications.other_") for k in slots)  # row (六) as the report prints it
 
 
+def test_coming_columns_are_used_once_the_warehouse_has_them() -> None:
+    from inspector import queries
+
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.parse_errors (source_file varchar, error varchar)")
+    con.execute("insert into marts.parse_errors values ('a.pdf', 'scanned PDF (12 pages): needs OCR'), "
+                "('b.pdf', 'scanned PDF (3 pages): needs OCR'), ('c.txt', 'table 3 not found (no section)')")
+    kinds, source = queries.parse_error_kinds(con)
+    assert {k["kind"]: k["files"] for k in kinds} == {"scanned PDF": 2, "table N not found": 1}
+    assert "error_kind" not in source
+    con.execute("alter table marts.parse_errors add column error_kind varchar default 'needs_ocr'")
+    kinds, source = queries.parse_error_kinds(con)
+    assert kinds == [{"kind": "needs_ocr", "files": 3}] and source == "parse_errors.error_kind"
+
+    con.execute("create table marts.dim_report as select * from (values (true, true, false, true), "
+                "(true, true, true, true)) t(is_current, certified_proactive, certified_applications, "
+                "certified_reviews)")
+    rows, source = queries.certified_by_table(con)
+    assert source == "dim_report.certified_<table>"
+    assert {r["table_name"]: (r["certified"], r["reports"]) for r in rows} == {
+        "proactive": (2, 2), "applications": (1, 2), "reviews": (2, 2)}
+
+
 def test_history_keeps_the_last_runs(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(history, "KEEP", 3)
     meta = {"raw_reports": {"files_seen": 10, "new_files": 4}, "raw/reports": {"parsed": 3, "failed": 1,
