@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections import OrderedDict
 from typing import Any, Iterable
@@ -165,7 +166,9 @@ def spread(rows: list[dict[str, Any]], zh: str, en: str, key_zh: str, key_en: st
     a dot at the pooled rate (all requests of the group together)."""
     keys = [r["key"] for r in rows]
     data = _data(rows)
-    rate = alt.Scale(domain=[0, 1])
+    # zero to the next 10% above the highest value drawn: small rates (denial) stay readable
+    top = max((r[f] for r in rows for f in ("p90", "pooled", "q3") if r.get(f) is not None), default=1.0)
+    rate = alt.Scale(domain=[0, min(1.0, max(0.1, math.ceil(top * 10 - 1e-9) / 10))], nice=False)
     fmt = alt.Axis(format="%")
     if horizontal:
         pos = dict(y=alt.Y("key:N", title=f"{key_zh} {key_en}", sort=keys))

@@ -125,7 +125,7 @@ def _data_slot(key: str, cells: dict[str, Cell], marks: Marks, required: bool) -
     if cell is None:
         if required:
             slot.text, slot.classes = "未读", ["unread"]
-            slot.title = f"{key}: 未能读取 not read (the form has this cell; the parser found no value for it)"
+            slot.title = "未读 not read: the form has this cell, the report has none"
         else:
             slot.classes = ["absent"]
     else:
@@ -143,12 +143,30 @@ def _data_slot(key: str, cells: dict[str, Cell], marks: Marks, required: bool) -
             said = "未读 not read: no token taken from the source (see the parser's warnings)"
         else:
             said = f"raw {raw!r}" if raw else ("blank" if cell.value is None else "")
-        parts = [key, said, cell.position or "", f"status {cell.status}" if cell.status else ""]
+        parts = [said, cell.position or "", f"status {cell.status}" if cell.status else ""]
         slot.title = " · ".join(p for p in parts if p)
-    for side in sorted(marks.sides.get(key, ())):
-        slot.classes.append(side)
-    slot.badges = list(marks.numbers.get(key, []))
+    _mark(slot, marks)
     return slot
+
+
+def _mark(slot: Slot, marks: Marks) -> None:
+    if slot.key is None or slot.key not in marks:
+        return
+    for side in sorted(marks.sides[slot.key]):
+        if side not in slot.classes:
+            slot.classes.append(side)
+    slot.badges = list(marks.numbers[slot.key])
+
+
+def apply_marks(tables: list[PrintedTable], marks: Marks) -> list[PrintedTable]:
+    """Mark the cells of tables already laid out (see :func:`printed_tables`)."""
+    for table in tables:
+        for line in table.body:
+            for slot in line:
+                _mark(slot, marks)
+        for slot in table.extra:
+            _mark(slot, marks)
+    return tables
 
 
 def _status(cell: Cell) -> str:
@@ -297,7 +315,9 @@ def proactive_table(ref: Reference, template: str | None, cells: dict[str, Cell]
     return PrintedTable("proactive", zh, en, [], body, _extra("proactive", cells, placed, marks))
 
 
-def printed_tables(ref: Reference, template: str | None, cells: dict[str, Cell], marks: Marks) -> list[PrintedTable]:
+def printed_tables(ref: Reference, template: str | None, cells: dict[str, Cell],
+                   marks: Marks | None = None) -> list[PrintedTable]:
     """Tables 2, 3 and 4 of one report, in the order the form prints them."""
+    marks = marks or Marks()
     return [proactive_table(ref, template, cells, marks), applications_table(ref, template, cells, marks),
             reviews_table(ref, template, cells, marks)]

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import duckdb
 
 from . import charts, identities, links, queries
-from .forms import Marks, Reference, printed_tables
+from .forms import Marks, Reference, apply_marks, printed_tables
 from .labels import CAUSES, INDICATORS, TABLES, cause_of, rule_label
 
 #: Rows per page of the listings (quarantined reports, agencies).
@@ -58,21 +58,24 @@ def overview(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]) -> dict
     totals = queries.totals(con)
     figures: list[dict[str, Any]] = []
 
-    def add(key: str, chart_fn, label: str, note: str | None = None) -> None:
+    def add(key: str, chart_fn, label: str, note: str | None = None, empty: str = "暂无数据 No data yet.") -> None:
         figures.append({"key": key, "svg": _chart(chart_fn(), label) if chart_fn else None, "label": label,
-                        "note": note})
+                        "note": note, "empty": empty})
 
     by = {w: queries.reports_by(con, w) for w in ("year", "template", "province", "format")}
+    unknown = sum(r["reports"] for r in by["province"] if r["key"] == queries.UNKNOWN)
+    by["province"] = [r for r in by["province"] if r["key"] != queries.UNKNOWN]
     names = {"year": ("年度", "Year"), "template": ("模板", "Template"), "province": ("省份", "Province"),
              "format": ("格式", "Format")}
     for what, rows in by.items():
         zh, en = names[what]
-        note = ("省份取自报告索引号中的行政区划代码前两位；没有代码的报告记为“未知”。"
-                " Province from the first two digits of the division code in the report's index number; "
-                "reports without one are 'unknown' (dim_region will replace this).") if what == "province" else None
+        note = (f"省份取自报告索引号中的行政区划代码前两位；{unknown:,} 份报告没有代码，未计入。"
+                f" Province from the first two digits of the division code in the report's index number; "
+                f"{unknown:,} reports have none and are left out (dim_region will replace this).") \
+            if what == "province" else None
         add(f"by_{what}", (lambda rows=rows, zh=zh, en=en, what=what: charts.certified_stack(
             rows, f"报告：按{zh}", f"Reports by {en.lower()}", zh, en, horizontal=what == "province")) if rows else None,
-            f"Reports by {en.lower()}", note)
+            f"Reports by {en.lower()}", note, empty=note or "暂无数据 No data yet.")
 
     tables, table_source = queries.certified_by_table(con)
     table_rows = [{"label": f"{TABLES[t['table_name']][0].split(' ')[0]} {TABLES[t['table_name']][1].split(':')[0]}",
@@ -87,13 +90,13 @@ def overview(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]) -> dict
                   for c in causes]
     add("causes", (lambda: charts.counts(cause_rows, "隔离原因", "Quarantines by cause", "报告数", "Reports",
                                          subtitle="一份报告可有多个原因 a report may have several causes"))
-        if cause_rows else None, "Quarantines by cause")
+        if cause_rows else None, "Quarantines by cause", empty="没有隔离的报告 No report is quarantined.")
 
     kinds, kind_source = queries.parse_error_kinds(con)
     kind_rows = [{"label": k["kind"], "n": k["files"]} for k in kinds[:15]]
     add("parse_errors", (lambda: charts.counts(kind_rows, "解析错误类型", "Parse errors by kind", "文件数", "Files",
                                                color="#f58518", subtitle=f"source: {kind_source}"))
-        if kind_rows else None, "Parse errors by kind")
+        if kind_rows else None, "Parse errors by kind", empty="没有解析错误 Every file was parsed.")
 
     history_rows = [{**r, "run": f"{fmt_time(r.get('finished_at'))[5:16]} {str(r.get('run_id', ''))[:4]}"}
                     for r in runs[-HISTORY_RUNS:]]
@@ -171,8 +174,8 @@ def report(ref: Reference, row: dict[str, Any], issues: list[dict[str, Any]], ce
     """A quarantined report: its tables as printed, the cells of each broken rule marked."""
     marks = Marks()
     listed = []
-    printed_order = {s.key: n for n, s in enumerate(
-        s for t in printed_tables(ref, row["template"], cells, Marks()) for line in t.body for s in line if s.key)}
+    tables = printed_tables(ref, row["template"], cells)
+    printed_order = {s.key: n for n, s in enumerate(s for t in tables for line in t.body for s in line if s.key)}
 
     def order(issue: dict[str, Any]) -> tuple:
         formula = identities.parse(issue["cells"] or issue["scope"])
@@ -208,13 +211,12 @@ def report(ref: Reference, row: dict[str, Any], issues: list[dict[str, Any]], ce
     raw_href = None
     if row.get("raw_path"):
         raw_href = Path(os.path.relpath(raw_dir / row["raw_path"], page_dir)).as_posix()
-    unread = sum(1 for t in printed_tables(ref, row["template"], cells, Marks())
-                 for line in t.body for s in line if "unread" in s.classes)
+    unread = sum(1 for t in tables for line in t.body for s in line if "unread" in s.classes)
     return {
         "title": f"{row['agency'] or row['source_file']} {row['year'] or ''}",
         "report": row,
         "issues": listed,
-        "tables": printed_tables(ref, row["template"], cells, marks),
+        "tables": apply_marks(tables, marks),
         "raw_href": raw_href,
         "agency_href": f"../{links.agency_page(row['agency'])}" if row["agency"] else None,
         "warnings": queries.warnings_list(row.get("warnings_json")),

@@ -30,6 +30,8 @@ from .forms import Reference
 from .labels import INDICATORS, RULE_CAUSE
 from .links import agency_key
 
+#: The province of a report without a division code.
+UNKNOWN = " ".join(regions.UNKNOWN)
 #: The tables of the form that a report's certification can be split by.
 FORM_TABLES = ("proactive", "applications", "reviews")
 #: Bins of a rate's histogram (5 percentage points each).
@@ -69,9 +71,8 @@ def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
 
 def province_sql(division_code: str = "division_code") -> str:
     """A SQL expression: the province of a report, from its division code (the coming dim_region replaces it)."""
-    unknown = " ".join(regions.UNKNOWN)
     return (f"coalesce((select label from (values {regions.values_sql()}) as p(code, label) "
-            f"where p.code = left({division_code}, 2)), '{unknown}')")
+            f"where p.code = left({division_code}, 2)), '{UNKNOWN}')")
 
 
 def _rule_causes_sql() -> str:
@@ -235,6 +236,7 @@ def indicator_spread(con: duckdb.DuckDBPyConnection, by: str) -> dict[str, list[
     out = {}
     for ind, (num, den) in POOLED.items():
         out[ind] = records(con, f"""
+            select * from (
             select {group} as key, count({ind}) as agency_years,
                    quantile_cont({ind}, 0.1) as p10, quantile_cont({ind}, 0.25) as q1,
                    quantile_cont({ind}, 0.5) as median, quantile_cont({ind}, 0.75) as q3,
@@ -243,7 +245,8 @@ def indicator_spread(con: duckdb.DuckDBPyConnection, by: str) -> dict[str, list[
             from marts.agg_agency_year a
             left join marts.dim_report r using (report_id)
             where a.{ind} is not null
-            group by all order by {'key' if by == 'year' else 'agency_years desc, key'}""")
+            group by all)
+            order by {'key' if by == 'year' else f"key = '{UNKNOWN}', median desc, key"}""")
     return out
 
 

@@ -122,7 +122,7 @@ def test_cells_are_marked_by_side_and_by_what_the_parser_read() -> None:
     assert "unread" in slots["applications.rejected_duplicate.total"].classes
     # a cell the form requires and the report does not hold at all
     assert "unread" in slots["applications.granted.natural_person"].classes
-    assert slots["applications.total.total"].title == "applications.total.total · raw '3' · line 9 col 8"
+    assert slots["applications.total.total"].title == "raw '3' · line 9 col 8"
     assert not any(k.startswith("applications.other_") for k in slots)  # row (六) as the report prints it
 
 
