@@ -128,15 +128,16 @@ def counts(rows: list[dict[str, Any]], zh: str, en: str, value_zh: str, value_en
 def history(rows: list[dict[str, Any]]) -> alt.HConcatChart:
     """The last runs: files seen and parsed, the share parsed, the gate's seconds."""
     data = _data(rows)
-    x = alt.X("run:O", title="运行 Run", sort=[r["run"] for r in rows], axis=alt.Axis(labelAngle=-40, labelLimit=90))
-    files = (alt.Chart(data, title=_title("文件", "Files")).transform_fold(
-        ["files_seen", "parsed", "failed"], as_=["what", "files"])
-        .mark_line(point=True).encode(x=x, y=alt.Y("files:Q", title="文件数 Files", axis=alt.Axis(format="~s")),
-                                      color=alt.Color("what:N", title=None,
-                                                      scale=alt.Scale(domain=["files_seen", "parsed", "failed"],
-                                                                      range=[GREY, CERTIFIED, QUARANTINED])),
-                                      tooltip=["run:O", "what:N", "files:Q"])
-        .properties(width=250, height=150))
+    x = alt.X("run:O", title="运行 Run", sort=[r["run"] for r in rows], axis=alt.Axis(labelAngle=-40, labelLimit=140))
+    kinds = {"files_seen": "收件箱中 in the inbox", "parsed": "新解析 parsed", "failed": "解析失败 failed"}
+    long = _data([{"run": r["run"], "what": label, "files": r.get(key)} for r in rows for key, label in kinds.items()])
+    files = (alt.Chart(long, title=_title("文件", "Files"))
+             .mark_line(point=True).encode(x=x, y=alt.Y("files:Q", title="文件数 Files", axis=alt.Axis(format="~s")),
+                                           color=alt.Color("what:N", title=None,
+                                                           scale=alt.Scale(domain=list(kinds.values()),
+                                                                           range=[GREY, CERTIFIED, QUARANTINED])),
+                                           tooltip=["run:O", "what:N", "files:Q"])
+             .properties(width=250, height=150))
     rate = (alt.Chart(data, title=_title("解析成功率", "Parse rate")).mark_line(point=True, color=ACCENT)
             .encode(x=x, y=alt.Y("parse_rate:Q", title="已解析份额 Share parsed", scale=alt.Scale(domain=[0, 1]),
                                  axis=alt.Axis(format="%")), tooltip=["run:O", "parse_rate:Q", "reports_per_s:Q"])

@@ -98,8 +98,12 @@ def overview(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]) -> dict
                                                color="#f58518", subtitle=f"source: {kind_source}"))
         if kind_rows else None, "Parse errors by kind", empty="没有解析错误 Every file was parsed.")
 
-    history_rows = [{**r, "run": f"{fmt_time(r.get('finished_at'))[5:16]} {str(r.get('run_id', ''))[:4]}"}
-                    for r in runs[-HISTORY_RUNS:]]
+    history_rows = []
+    for r in runs[-HISTORY_RUNS:]:
+        label = fmt_time(r.get("finished_at"))[5:16] or str(r.get("run_id", ""))[:8]
+        if any(h["run"] == label for h in history_rows):  # two runs in the same minute
+            label = f"{label} {str(r.get('run_id', ''))[:4]}"
+        history_rows.append({**r, "run": label})
     add("history", (lambda: charts.history(history_rows)) if history_rows else None, "Run history")
 
     return {
