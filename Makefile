@@ -18,6 +18,9 @@ run: $(STAMP)
 	$(BIN)/ogi run
 
 test: $(STAMP)
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/lib/chromium/chromium ] || \
+	  echo "note: no Chromium here, so the inspector's browser test will be skipped;" \
+	       "install it with: sudo apt-get install -y chromium fonts-wqy-microhei"
 	$(BIN)/pytest -q
 
 # One JSON line per scenario at the end (docs/SCALING.md). BENCH_REPORTS=150000 for a national year.

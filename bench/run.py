@@ -10,7 +10,8 @@ For each scenario (``BENCH_REPORTS``, default 10000; several as ``10000,150000``
 3. ``ogi run`` from an empty home to certified marts, as a subprocess: wall time, peak memory
    of its whole process tree (sum of RSS, sampled), per-step times from the Dagster event log;
 4. the incremental run: 1% new files moved into the inbox, ``ogi run`` again;
-5. the quality gate: ``gate_s`` and ``sql_s`` from the gate's materialization metadata.
+5. the quality gate: ``gate_s`` and ``sql_s`` from the gate's materialization metadata;
+6. the inspector's site: build time, size and pages (``inspector_*``) from its metadata.
 
 Then (``BENCH_EXECUTOR=1``, the default) the process pool against Dagster's multiprocess
 executor on the same slices (bench/executor_bench.py), and Word/PDF parse figures
@@ -377,6 +378,7 @@ def scenario(n: int, workers: int) -> dict[str, Any]:
     if gate["gate_s"] is None or not gate["sql_s"]:
         gate, gate_source = gate_fallback(home), "measured by the bench on the run's warehouse"
     parsed = details["meta"].get("raw/reports", {})
+    site = details["meta"].get("inspector", {})
     result.update({
         "e2e_s": round(first.wall_s, 1),
         "peak_rss_mb": round(first.peak_rss_mb),
@@ -400,6 +402,14 @@ def scenario(n: int, workers: int) -> dict[str, Any]:
         "expected_certified": n - broken,
         "marts_ok": counts["reports"] == n and counts["certified"] == n - broken == counts["in_facts"],
         "synth_s": round(synth_s + extra_s, 1) if synth_s else None,
+        # the inspector's site (HOME/inspector/), written by the last step of each run
+        "inspector_s": site.get("build_s"),
+        "inspector_mb": round(site["size_bytes"] / 1e6, 2) if site.get("size_bytes") is not None else None,
+        "inspector_pages": site.get("pages"),
+        "inspector_report_pages": site.get("report_pages"),
+        "inspector_agency_pages": site.get("agency_pages"),
+        "inspector_step_s": site.get("step_s"),
+        "incremental_inspector_s": again["meta"].get("inspector", {}).get("build_s"),
     })
     result["targets_missed"] = [k for k, (op, limit) in TARGETS.items()
                                 if result.get(k) is not None

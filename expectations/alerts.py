@@ -1,7 +1,8 @@
 """One alert per run: what the quality gate found, kept on disk and sent to a webhook.
 
 :func:`build_alert` makes the alert (a JSON-able dict listing every issue with
-its agency, year, rule, residual and source file); :func:`send_alert` appends
+its agency, year, rule, residual and source file, and the inspector's page that shows it);
+:func:`send_alert` appends
 it as one line to ``HOME/alerts.jsonl`` and, if a webhook URL is configured
 (the setting ``OGI_ALERT_WEBHOOK``), POSTs it as JSON with a timeout and retries.  Sending
 never raises: failures are logged.  Standard library only.
@@ -15,7 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
@@ -43,6 +44,8 @@ def build_alert(
     *,
     stats: dict[str, Any] | None = None,
     docs_index: str | os.PathLike[str] | None = None,
+    page_for: Callable[[Mapping[str, Any]], str | None] | None = None,
+    inspector_index: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """The alert of one run.
 
@@ -54,6 +57,10 @@ def build_alert(
             ``source_file``) to name each issue's agency, year and file.
         stats: optional ``GateResult.stats`` to include.
         docs_index: optional path of the Data Docs index.
+        page_for: optional, the inspector's page of an issue (``inspector.links.issue_page``):
+            each issue gets it as ``inspector_page`` when the gate passed (a run whose gate
+            fails publishes nothing, so the site is not rebuilt).
+        inspector_index: optional path of the inspector's overview (``inspector``), likewise.
 
     Returns:
         ``{"kind", "version", "run_id", "created_at", "level", "gate_passed",
@@ -74,6 +81,8 @@ def build_alert(
         item = {k: jsonable(rec.get(k)) for k in ALERT_ISSUE_FIELDS}
         if isinstance(item["year"], float) and item["year"].is_integer():
             item["year"] = int(item["year"])
+        if page_for is not None and not failures:
+            item["inspector_page"] = page_for(item)
         rows.append(item)
     n_reports = int(issues["report_id"].nunique()) if len(issues) else 0
     decert = (int(issues.loc[issues["severity"] == "blocking", "report_id"].nunique())
@@ -100,6 +109,8 @@ def build_alert(
         alert["stats"] = {k: jsonable(v) for k, v in stats.items()}
     if docs_index is not None:
         alert["data_docs"] = str(docs_index)
+    if inspector_index is not None and not failures:
+        alert["inspector"] = str(inspector_index)
     return alert
 
 
@@ -201,17 +212,21 @@ def _record_failed_delivery(alert: dict[str, Any], home: Path, out: dict[str, An
         log.error("could not record the failed delivery in %s: %s", Path(home) / ALERTS_FILE, exc)
 
 
-def alert_for(outcome: "GateOutcome", run_id: str, home: Path, webhook_url: str | None = None
+def alert_for(outcome: "GateOutcome", run_id: str, home: Path, webhook_url: str | None = None, *,
+              page_for: Callable[[Mapping[str, Any]], str | None] | None = None,
+              inspector_index: str | os.PathLike[str] | None = None
               ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """Send the alert of a gate run that found new issues or failed.
 
     Returns the alert and what :func:`send_alert` says of its delivery; ``(None, None)`` when
-    the run needs no alert.
+    the run needs no alert.  ``page_for`` and ``inspector_index`` link the alert to the
+    inspector's pages (see :func:`build_alert`).
     """
     result = outcome.result
     if result.passed and outcome.new_issues.empty:
         return None, None
     alert = build_alert(run_id, outcome.new_issues, result.failures, outcome.reports,
-                        stats=result.stats, docs_index=result.docs_index)
+                        stats=result.stats, docs_index=result.docs_index, page_for=page_for,
+                        inspector_index=inspector_index)
     alert["total_issue_count"] = int(len(result.issues))
     return alert, send_alert(alert, home, webhook_url)

@@ -1,4 +1,4 @@
-"""The ``ogi`` command line: parse reports, run the warehouse, start the UI.
+"""The ``ogi`` command line: parse reports, run the warehouse, write the inspector's site, start the UI.
 
 Subcommands import what they need lazily so that ``ogi parse`` starts fast and
 never loads Dagster or dbt.
@@ -214,12 +214,50 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
     if outcome.success:
         console.print(f"[green bold]Warehouse ready[/] in {seconds:.0f} s: [cyan]{p.warehouse}[/]")
         console.print(f"  e.g. duckdb -readonly {p.warehouse} \"select * from marts.agg_agency_year limit 10\"", soft_wrap=True)
+        site = outcome.metadata("inspector").get("path")
+        if site:
+            console.print(f"  inspector (static pages, open from the file system): [cyan]{site}[/]")
+    elif "published_warehouse" in outcome.materializations:
+        for step, message in outcome.failures:
+            console.print(f"[red bold]{step} failed:[/] {escape(message)}")
+        console.print(f"[yellow bold]Warehouse published[/] ({p.warehouse}), but a later step failed after {seconds:.0f} s")
+        console.print(f"  logs: {log_path}, {p.dbt_log_dir}  ·  run id {outcome.run_id} (see `ogi ui`)")
     else:
         for step, message in outcome.failures:
             console.print(f"[red bold]{step} failed:[/] {escape(message)}")
         state = f"left as it was: {p.warehouse}" if p.warehouse.exists() else "not published yet"
         console.print(f"[red bold]Run failed[/] after {seconds:.0f} s; the published warehouse is {state}")
         console.print(f"  logs: {log_path}, {p.dbt_log_dir}  ·  run id {outcome.run_id} (see `ogi ui`)")
+
+
+@app.command()
+def inspect(
+    home: Optional[Path] = typer.Option(None, "--home", help=HOME_HELP, file_okay=False),
+    open_: bool = typer.Option(False, "--open", help="Open the overview in the default web browser."),
+) -> None:
+    """Write the inspector's site of the published warehouse: HOME/inspector/index.html.
+
+    Static pages that open from the file system, offline (each run writes them too): an
+    overview, the indicators, each quarantined report with its breaking cells marked, and
+    the agencies with quality issues.
+    """
+    import webbrowser
+
+    from inspector import build_site, history, links
+    from orchestration import paths as home_paths
+
+    if home is not None:
+        os.environ["OGI_HOME"] = str(Path(home).expanduser().resolve())
+    p = home_paths.current()
+    if not p.warehouse.exists():
+        typer.echo(f"no published warehouse at {p.warehouse}: run `ogi run --home {p.home}` first", err=True)
+        raise typer.Exit(1)
+    stats = build_site(p.warehouse, p.home / links.SITE_DIR, raw_dir=p.raw_dir, runs=history.read(p.home))
+    index = p.home / links.SITE_DIR / links.INDEX
+    typer.echo(f"{stats.pages} pages ({stats.report_pages} quarantined reports, {stats.agency_pages} agencies), "
+               f"{stats.bytes / 1e6:.1f} MB in {stats.seconds:.1f} s: {index}")
+    if open_:
+        webbrowser.open(index.as_uri())
 
 
 @app.command()

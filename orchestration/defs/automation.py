@@ -28,6 +28,8 @@ def alert_on_failure(context: dg.HookContext) -> None:
         return  # the gate has sent its own alert, naming the issues
     error = context.op_exception
     message = f"{type(error).__name__}: {error}" if error else "step failed"
+    after = ("the warehouse was published; the inspector's site is left as it was" if step == "inspector"
+             else "the published warehouse is unchanged")
     alert = {
         "kind": "ogi.run_failure",
         "run_id": context.run_id,
@@ -35,7 +37,7 @@ def alert_on_failure(context: dg.HookContext) -> None:
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "step": step,
         "error": message[:4000],
-        "summary": f"ogi run {context.run_id}: step {step} failed; the published warehouse is unchanged",
+        "summary": f"ogi run {context.run_id}: step {step} failed; {after}",
     }
     send_alert(alert, paths.current().home, settings.ALERT_WEBHOOK.get())
 

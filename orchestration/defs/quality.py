@@ -69,6 +69,7 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
         from expectations.alerts import alert_for
         from expectations.dagster_adapter import to_asset_check_results
         from expectations.gate import run_quality_gate, write_outcome
+        from inspector import links
 
         p = paths.current().make_dirs()
         record = context.instance.get_run_record_by_id(context.run.run_id)
@@ -80,7 +81,9 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
         )
         issues_path = write_outcome(outcome, p.parquet_dir)
         result = outcome.result
-        alert, delivery = alert_for(outcome, context.run.run_id, p.home, settings.ALERT_WEBHOOK.get())
+        site = p.home / links.SITE_DIR  # written by the inspector asset once the run has published
+        alert, delivery = alert_for(outcome, context.run.run_id, p.home, settings.ALERT_WEBHOOK.get(),
+                          page_for=lambda issue: links.issue_page(site, issue), inspector_index=site / links.INDEX)
         context.log.info(
             f"quality gate {'passed' if result.passed else 'FAILED'}: {len(result.issues)} issues "
             f"({len(outcome.new_issues)} new), {len(result.decertified)} reports quarantined; "

@@ -1,0 +1,223 @@
+"""The charts: Vega-Lite specs made with altair, drawn to SVG offline by vl-convert.
+
+Why these two: altair is the well-kept Python front end of Vega-Lite (Great Expectations
+already depends on it), and vl-convert renders a spec to SVG in-process (Rust + a bundled
+Vega, no browser, no network: ``allowed_base_urls=[]`` forbids it to load anything).  The
+pages then hold the finished SVG inline: nothing to load, no script to run, text that
+stays text (Chinese labels included, drawn by the reader's own fonts).  plotly would put a
+4.8 MB script in the site (or on a CDN) and draw in the browser.
+
+Every chart gets already-aggregated rows (tens, not one per report).  Rendering costs
+~50-120 ms a chart; :func:`svg` keeps the SVG of specs it has drawn in this process, so a
+site rebuilt over unchanged data draws nothing again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections import OrderedDict
+from typing import Any, Iterable
+
+import altair as alt
+
+#: Text is measured with the build machine's fonts (install fonts-wqy-microhei) and drawn
+#: with the reader's: the same list, so both find a CJK font.
+FONT = "WenQuanYi Micro Hei, Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif"
+CERTIFIED = "#4c78a8"
+QUARANTINED = "#e45756"
+ACCENT = "#54a24b"
+GREY = "#9d9d9d"
+WIDTH = 460
+_CACHE: OrderedDict[str, str] = OrderedDict()
+_CACHE_SIZE = 512
+#: Charts drawn and charts taken from the cache, in this process.
+COUNTS = {"drawn": 0, "cached": 0}
+_XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
+
+
+def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return (chart.configure(font=FONT, background="white", padding=6)
+            .configure_view(stroke=None)
+            .configure_axis(labelFontSize=11, titleFontSize=11, titleFontWeight="normal", titleColor="#444",
+                            labelColor="#333", gridColor="#ececec", domainColor="#999", tickColor="#999")
+            .configure_legend(labelFontSize=11, titleFontSize=11, titleFontWeight="normal", orient="top")
+            .configure_title(fontSize=13, anchor="start", color="#222", fontWeight="bold", subtitleColor="#666"))
+
+
+def svg(chart: alt.TopLevelMixin, label: str) -> str:
+    """The chart as an inline ``<svg>`` (no XML namespace attributes: HTML needs none), cached by spec."""
+    import vl_convert as vlc
+
+    spec = _configure(chart).to_dict()
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+    if digest in _CACHE:
+        _CACHE.move_to_end(digest)
+        drawn = _CACHE[digest]
+        COUNTS["cached"] += 1
+    else:
+        drawn = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
+        COUNTS["drawn"] += 1
+        _CACHE[digest] = drawn
+        if len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    drawn = _XMLNS.sub("", drawn, count=2)
+    escaped = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    return drawn.replace("<svg", f'<svg role="img" aria-label="{escaped}"', 1)
+
+
+def _data(rows: Iterable[dict[str, Any]]) -> alt.Data:
+    return alt.Data(values=[{k: (v if not hasattr(v, "isoformat") else v.isoformat()) for k, v in r.items()}
+                            for r in rows])
+
+
+def _title(zh: str, en: str, subtitle: str | None = None) -> alt.TitleParams:
+    return alt.TitleParams(f"{zh} {en}", subtitle=subtitle or alt.Undefined)
+
+
+# --------------------------------------------------------------------------- overview
+
+
+def certified_stack(rows: list[dict[str, Any]], zh: str, en: str, key_zh: str, key_en: str,
+                    horizontal: bool = False) -> alt.Chart:
+    """Reports per key, certified and quarantined stacked (by year, template, format, province)."""
+    long = [{"key": r["key"], "status": status, "reports": r[field]}
+            for r in rows for status, field in (("已认证 certified", "certified"), ("隔离 quarantined", "quarantined"))]
+    color = alt.Color("status:N", title=None, scale=alt.Scale(domain=["已认证 certified", "隔离 quarantined"],
+                                                              range=[CERTIFIED, QUARANTINED]))
+    keys = [r["key"] for r in rows]
+    count = alt.Axis(title="报告数 Reports", format="~s")
+    if horizontal:
+        enc = dict(y=alt.Y("key:N", title=f"{key_zh} {key_en}", sort=keys), x=alt.X("sum(reports):Q", axis=count))
+        size = dict(width=WIDTH - 140, height=max(60, 18 * len(rows)))
+    else:
+        enc = dict(x=alt.X("key:N", title=f"{key_zh} {key_en}", sort=keys, axis=alt.Axis(labelAngle=0)),
+                   y=alt.Y("sum(reports):Q", axis=count))
+        size = dict(width=max(160, min(WIDTH, 46 * len(rows))), height=180)
+    return (alt.Chart(_data(long), title=_title(zh, en)).mark_bar()
+            .encode(color=color, order=alt.Order("status:N", sort="ascending"),
+                    tooltip=["key:N", "status:N", "reports:Q"], **enc)
+            .properties(**size))
+
+
+def shares(rows: list[dict[str, Any]], zh: str, en: str, subtitle: str | None = None) -> alt.Chart:
+    """Horizontal bars of shares 0..1 labelled with the percentage (certified share per table)."""
+    data = _data(rows)
+    base = alt.Chart(data, title=_title(zh, en, subtitle)).encode(
+        y=alt.Y("label:N", title=None, sort=[r["label"] for r in rows]),
+        x=alt.X("share:Q", title="份额 Share", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+    )
+    bars = base.mark_bar(color=CERTIFIED)
+    text = base.mark_text(align="left", dx=4, fontSize=11, color="#222").encode(text=alt.Text("share:Q", format=".1%"))
+    return (bars + text).properties(width=WIDTH - 220, height=28 * len(rows))
+
+
+def counts(rows: list[dict[str, Any]], zh: str, en: str, value_zh: str, value_en: str,
+           color: str = QUARANTINED, subtitle: str | None = None) -> alt.Chart:
+    """Horizontal bars of counts per label (quarantines by cause, parse errors by kind)."""
+    base = alt.Chart(_data(rows), title=_title(zh, en, subtitle)).encode(
+        y=alt.Y("label:N", title=None, sort=[r["label"] for r in rows], axis=alt.Axis(labelLimit=330)),
+        x=alt.X("n:Q", title=f"{value_zh} {value_en}", axis=alt.Axis(format="~s", tickMinStep=1)),
+        tooltip=["label:N", "n:Q"],
+    )
+    text = base.mark_text(align="left", dx=4, fontSize=11, color="#222").encode(text="n:Q")
+    return (base.mark_bar(color=color) + text).properties(width=WIDTH - 300, height=max(28, 24 * len(rows)))
+
+
+def history(rows: list[dict[str, Any]]) -> alt.HConcatChart:
+    """The last runs: files seen and parsed, the share parsed, the gate's seconds."""
+    data = _data(rows)
+    x = alt.X("run:O", title="运行 Run", sort=[r["run"] for r in rows], axis=alt.Axis(labelAngle=-40, labelLimit=140))
+    kinds = {"files_seen": "收件箱中 in the inbox", "parsed": "新解析 parsed", "failed": "解析失败 failed"}
+    long = _data([{"run": r["run"], "what": label, "files": r.get(key)} for r in rows for key, label in kinds.items()])
+    files = (alt.Chart(long, title=_title("文件", "Files"))
+             .mark_line(point=True).encode(x=x, y=alt.Y("files:Q", title="文件数 Files", axis=alt.Axis(format="~s")),
+                                           color=alt.Color("what:N", title=None,
+                                                           scale=alt.Scale(domain=list(kinds.values()),
+                                                                           range=[GREY, CERTIFIED, QUARANTINED])),
+                                           tooltip=["run:O", "what:N", "files:Q"])
+             .properties(width=250, height=150))
+    rate = (alt.Chart(data, title=_title("解析成功率", "Parse rate")).mark_line(point=True, color=ACCENT)
+            .encode(x=x, y=alt.Y("parse_rate:Q", title="已解析份额 Share parsed", scale=alt.Scale(domain=[0, 1]),
+                                 axis=alt.Axis(format="%")), tooltip=["run:O", "parse_rate:Q", "reports_per_s:Q"])
+            .properties(width=250, height=150))
+    gate = (alt.Chart(data, title=_title("质量关卡耗时", "Gate time")).mark_line(point=True, color=CERTIFIED)
+            .encode(x=x, y=alt.Y("gate_s:Q", title="秒 Seconds"), tooltip=["run:O", "gate_s:Q", "judged_reports:Q"])
+            .properties(width=250, height=150))
+    return alt.hconcat(files, rate, gate, spacing=30)
+
+
+# --------------------------------------------------------------------------- indicators
+
+
+def histogram(rows: list[dict[str, Any]], zh: str, en: str) -> alt.Chart:
+    """Agency-years per 5-point bin of a rate."""
+    data = [{"from": r["bin_start"], "to": r["bin_start"] + 0.05, "n": r["agency_years"]} for r in rows]
+    return (alt.Chart(_data(data), title=_title("分布", "Distribution")).mark_bar(color=CERTIFIED, binSpacing=1)
+            .encode(x=alt.X("from:Q", bin="binned", title=f"{zh} {en}", scale=alt.Scale(domain=[0, 1]),
+                            axis=alt.Axis(format="%")),
+                    x2="to:Q", y=alt.Y("n:Q", title="机构·年度 Agency-years", axis=alt.Axis(format="~s")),
+                    tooltip=[alt.Tooltip("from:Q", format=".0%"), "n:Q"])
+            .properties(width=300, height=170))
+
+
+def spread(rows: list[dict[str, Any]], zh: str, en: str, key_zh: str, key_en: str, horizontal: bool) -> alt.LayerChart:
+    """Quantiles per group: a thin line 10th-90th percentile, a box 25th-75th, a tick at the median,
+    a dot at the pooled rate (all requests of the group together)."""
+    keys = [r["key"] for r in rows]
+    data = _data(rows)
+    # zero to the next 10% above the highest value drawn: small rates (denial) stay readable
+    top = max((r[f] for r in rows for f in ("p90", "pooled", "q3") if r.get(f) is not None), default=1.0)
+    rate = alt.Scale(domain=[0, min(1.0, max(0.1, math.ceil(top * 10 - 1e-9) / 10))], nice=False)
+    fmt = alt.Axis(format="%")
+    if horizontal:
+        pos = dict(y=alt.Y("key:N", title=f"{key_zh} {key_en}", sort=keys))
+
+        def v(field: str, title=None):
+            return alt.X(f"{field}:Q", title=title, scale=rate, axis=fmt)
+
+        def v2(field: str):
+            return alt.X2(f"{field}:Q")
+        size = dict(width=300, height=max(60, 20 * len(rows)))
+        tick = {"orient": "vertical"}
+    else:
+        pos = dict(x=alt.X("key:N", title=f"{key_zh} {key_en}", sort=keys, axis=alt.Axis(labelAngle=0)))
+
+        def v(field: str, title=None):
+            return alt.Y(f"{field}:Q", title=title, scale=rate, axis=fmt)
+
+        def v2(field: str):
+            return alt.Y2(f"{field}:Q")
+        size = dict(width=max(120, min(300, 40 * len(rows))), height=170)
+        tick = {}
+    key = "y" if horizontal else "x"
+    val = "x" if horizontal else "y"
+    tooltip = ["key:N", "agency_years:Q", alt.Tooltip("median:Q", format=".1%"),
+               alt.Tooltip("pooled:Q", format=".1%")]
+    base = alt.Chart(data)
+    whisker = base.mark_rule(color=GREY).encode(**{key: pos[key], val: v("p10", f"{zh} {en}"), f"{val}2": v2("p90")})
+    box = base.mark_bar(color="#a6c8e8", size=12).encode(**{key: pos[key], val: v("q1"), f"{val}2": v2("q3")},
+                                                         tooltip=tooltip)
+    median = base.mark_tick(color="#1f3d66", thickness=2, size=14, **tick).encode(**{key: pos[key], val: v("median")})
+    pooled = base.mark_point(color=QUARANTINED, filled=True, size=28).encode(**{key: pos[key], val: v("pooled")},
+                                                                             tooltip=tooltip)
+    title = _title(f"按{key_zh}", f"by {key_en.lower()}")
+    return alt.layer(whisker, box, median, pooled, title=title).properties(**size)
+
+
+def denial_reasons(rows: list[dict[str, Any]]) -> alt.Chart:
+    """Denials per request handled, by reason, stacked per year."""
+    data = [{**r, "reason_label": f"{r['label_zh']} {r['label_en']}"} for r in rows]
+    reasons = list(dict.fromkeys(r["reason_label"] for r in data))
+    years = list(dict.fromkeys(r["year"] for r in data))
+    return (alt.Chart(_data(data), title=_title("不予公开的理由", "Denial rate by reason",
+                                                "每年：因该理由不予公开的申请 / 办理的申请 (all agencies pooled)"))
+            .mark_bar()
+            .encode(x=alt.X("year:N", title="年度 Year", sort=years, axis=alt.Axis(labelAngle=0)),
+                    y=alt.Y("sum(rate):Q", title="不予公开率 Denial rate", axis=alt.Axis(format=".1%")),
+                    color=alt.Color("reason_label:N", title=None, sort=reasons,
+                                    scale=alt.Scale(scheme="tableau10"),
+                                    legend=alt.Legend(orient="right", labelLimit=320)),
+                    tooltip=["year:N", "reason_label:N", alt.Tooltip("rate:Q", format=".2%"), "denied:Q"])
+            .properties(width=max(160, min(420, 60 * len(years))), height=200))
