@@ -33,9 +33,9 @@ from inspector.site import CSP
 from orchestration import paths, runner
 
 import browser
+from fixture_paths import SAMPLES
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SEED = FIXTURES / "seeds" / "000_f1db75d64b6a785a.txt"
+SEED = SAMPLES / "000_f1db75d64b6a785a.txt"
 AGENCY = "安源区统计局"  # seed 000 as another body's report, so that it is a report of its own
 BROKEN_TEXT = (SEED.read_text(encoding="utf-8").replace("安源区商务局", AGENCY)
                # 5 new requests from natural persons, handled nowhere: identities 1 and 3 break
