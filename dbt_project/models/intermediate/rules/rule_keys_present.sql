@@ -1,7 +1,8 @@
 -- keys_present, per report x table: the cells a report has against the cells its template
 -- requires (ref_template_cells). lhs counts only cells whose key the template knows (a stray key
 -- cannot make up for a missing one); table 3 is held to the row (六) variant the report prints
--- (three rows if any other_* row is there, else the single row).
+-- (three rows if any other_* row is there, else the single row). The cell counts come from the
+-- incremental table int_table_cell_counts.
 with
 
 reports as (
@@ -12,11 +13,6 @@ template_cells as (
     select * from {{ ref('ref_template_cells') }}
 ),
 
-valid_keys as (
-    select distinct template, table_name, row_key, col_key
-    from template_cells
-),
-
 required as (
     select template, table_name, row_variant, count(*) as n_required
     from template_cells
@@ -24,20 +20,7 @@ required as (
 ),
 
 cell_counts as (
-    select
-        c.report_id,
-        c.table_name,
-        count(v.row_key) as n_valid_cells,
-        count(case when c.row_key in ({{ ogi_in_list(ogi_split_other_rows()) }}) then 1 end) as n_split_cells
-    from {{ ref('int_current_cells') }} as c
-    join reports as r
-      on r.report_id = c.report_id
-    left join valid_keys as v
-      on v.template = r.template
-     and v.table_name = c.table_name
-     and v.row_key = c.row_key
-     and v.col_key = c.col_key
-    group by c.report_id, c.table_name
+    select * from {{ ref('int_table_cell_counts') }}
 ),
 
 report_tables as (
