@@ -139,7 +139,8 @@ def warehouse(tmp_path_factory):
         snapshot("after_gate", marts)
 
     print(f"\ndbt build timings (s): { {k: round(v, 1) for k, v in timings.items()} }")
-    return {"ids": ids, "goldens": goldens, "snapshots": snapshots, "timings": timings, "db": db}
+    return {"ids": ids, "goldens": goldens, "snapshots": snapshots, "timings": timings, "db": db,
+            "records": records}
 
 
 def _terms(warehouse):
@@ -318,6 +319,42 @@ def test_identity_terms_name_their_cells(warehouse):
     apps = missing[missing.scope == "applications"].iloc[0]
     assert (apps.lhs, apps.rhs) == (168.0, 175.0)
     assert "carried_forward (7)" in apps.cells
+
+
+def test_incremental_build_recomputes_the_next_year(warehouse, tmp_path):
+    """A report for the previous year arriving later recomputes the next year's report of its
+    agency (identity 5 and the stock rule appear for 004), and leaves the other reports alone:
+    the incremental table equals the full build's."""
+    parquet_dir, db = tmp_path / "parquet", tmp_path / "warehouse.duckdb"
+    records, ids = warehouse["records"], warehouse["ids"]
+    report_004, untouched = ids["004_09e585feb6001ac8.txt"], ids["002_6379e42c8043a5dd.txt"]
+    terms_sql = "select * from intermediate.int_identity_terms order by all"
+
+    def build() -> None:
+        result = run_dbt(["build", *PRE_GATE, "--quiet"], tmp_path)
+        release_duckdb()
+        assert result.success, "\n".join(failures(result))
+
+    with dbt_env(parquet_dir, db):
+        write_raw_parquet(parquet_dir, [(rid, obj) for rid, obj in records if obj["source"] != PRIOR_OF_004])
+        build()
+        with duckdb.connect(str(db)) as con:
+            before = con.sql("select distinct rule from intermediate.int_identity_terms where report_id = ?",
+                             params=[report_004]).fetchall()
+            # a mark on a report the new one does not concern: an incremental build leaves it
+            con.execute("update intermediate.int_identity_terms set cells = 'left alone' where report_id = ?",
+                        [untouched])
+        assert ("identity_5_carry_over",) not in before
+        write_raw_parquet(parquet_dir, records)
+        build()
+        with duckdb.connect(str(db), read_only=True) as con:
+            incremental = con.sql(terms_sql).fetchall()
+    with duckdb.connect(str(warehouse["db"]), read_only=True) as con:
+        full = con.sql(terms_sql).fetchall()
+    left_alone = [row for row in incremental if row[0] == untouched]
+    assert left_alone and all(row[-1] == "left alone" for row in left_alone)
+    assert [row for row in incremental if row[0] != untouched] == [row for row in full if row[0] != untouched]
+    assert {row[1] for row in incremental if row[0] == report_004} >= {"identity_5_carry_over", "stock_rule"}
 
 
 # ---------------------------------------------------------------- phases
