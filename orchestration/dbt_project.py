@@ -1,6 +1,6 @@
 """The dbt project as dagster-dbt sees it: the ``DbtProject`` and its manifest, nothing else.
 
-No ``@dbt_assets`` here (STACK_NOTES P5): this module must import without a manifest,
+No ``@dbt_assets`` here: this module must import without a manifest,
 so that ``dagster-dbt project prepare-and-package --file orchestration/dbt_project.py``
 and :func:`ensure_manifest` can create one.
 """

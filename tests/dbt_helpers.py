@@ -122,7 +122,7 @@ def release_duckdb() -> None:
 
     dbt-duckdb caches one environment (and its DuckDB connection) per process across
     invocations; while it is open, this process cannot open the same file read-only
-    ("different configuration") and no other process can open it at all (STACK_NOTES P20).
+    ("different configuration") and no other process can open it at all (DuckDB locks the file).
     """
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 

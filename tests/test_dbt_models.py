@@ -251,7 +251,7 @@ def test_selectors_match_dagster(tmp_path):
 
 
 def test_no_dbt_packages_file():
-    """dbt deps cannot reach its hub (STACK_NOTES P3); dagster-dbt would run it if the file existed."""
+    """dbt deps cannot reach its hub (no network at run time); dagster-dbt would run it if the file existed."""
     assert not (DBT_PROJECT_DIR / "packages.yml").exists()
     assert not (DBT_PROJECT_DIR / "dependencies.yml").exists()
 

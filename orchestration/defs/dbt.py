@@ -2,13 +2,14 @@
 
 ``dbt_pre_gate``  seeds, staging and intermediate models (``path:models/staging
                   path:models/intermediate``), minus whatever reads the gate's output
+                  (``stg_quality_issues``); dbt_project/selectors.yml says the same
 ``quality/quality_issues``  the gate (defs/quality.py), after ``int_identity_terms``
 ``dbt_marts``     ``path:models/marts``, plus anything else downstream of the
                   ``quality`` source, so that nothing reads the gate's file before it is written
 ``published_warehouse``  copies the built warehouse to HOME/warehouse.duckdb
 
 The assets are built in a cached factory called from ``@dg.definitions``: importing
-this module never reads the manifest (STACK_NOTES P5).
+this module never reads the manifest (it may not exist yet).
 """
 
 import functools
@@ -44,7 +45,7 @@ def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     try:
         yield from invocation.stream()
     finally:
-        # dagster-dbt leaves a target folder per run in dbt_project/ (STACK_NOTES P21):
+        # dagster-dbt leaves a target folder per run in dbt_project/:
         # keep its dbt.log in the home, drop the rest
         log = invocation.target_path / "dbt.log"
         if log.exists():
