@@ -1,5 +1,4 @@
 {{ config(**ogi_incremental('current_reports')) }}
--- depends_on: {{ ref('int_current_reports') }}
 -- Per report x table (the tables the report has cells in): the cells whose key the report's
 -- template knows (ref_template_cells) and the cells of the three other_* rows (row (六) printed
 -- as three rows). The keys_present rule compares them with what the template requires.

@@ -3,10 +3,6 @@
 -- e.g. in_force = prior in_force + issued - abolished. It applies where both reports' forms have
 -- the stock row and both reports have cells in it (int_proactive_stock holds only those).
 -- report_id is the later report; the prior year's side is read whole.
-with stock as (
-    select * from {{ ref('int_proactive_stock') }}
-)
-
 select
     cur.report_id,
     'stock_rule'  as rule,
@@ -19,10 +15,10 @@ select
         || ' of the ' || cast(p.prior_year as varchar) || ' report ' || p.prior_report_id
         || ' + proactive.' || cur.row_key || '.' || cur.added_field
         || ' - proactive.' || cur.row_key || '.' || cur.removed_field  as cells
-from stock as cur
+from {{ ref('int_proactive_stock') }} as cur
 join {{ ref('int_report_prior_year') }} as p
   on p.report_id = cur.report_id
-join stock as prv
+join {{ ref('int_proactive_stock') }} as prv
   on prv.report_id = p.prior_report_id
  and prv.row_key = cur.row_key
 where cur.n_cells > 0
