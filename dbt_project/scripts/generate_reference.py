@@ -85,8 +85,7 @@ def _variant_note(variant: str | None, forms: Sequence[Form]) -> str:
     return f"{head}: {VARIANT_COMPARISON[variant]}"
 
 
-def tables(forms: Sequence[Form] | None = None, rules: Sequence[rules_module.Rule] | None = None
-           ) -> dict[str, list[list[object]]]:
+def tables(forms: Sequence[Form] | None = None) -> dict[str, list[list[object]]]:
     """Every reference seed as a header row plus data rows (``forms``: templates.FORMS by default)."""
     forms = _forms(forms)
     out: dict[str, list[list[object]]] = {}
@@ -101,9 +100,7 @@ def tables(forms: Sequence[Form] | None = None, rules: Sequence[rules_module.Rul
         [f.key, s.row, s.stock, s.added, s.removed] for f in forms for s in f.stock_rows
     ]
 
-    out["ref_quality_rules"] = rules_module.seed_rows() if rules is None else (
-        rules_module.seed_rows()[:1] + [[r.name, r.severity, r.table, r.scope_kind, r.source, r.description]
-                                        for r in rules])
+    out["ref_quality_rules"] = rules_module.seed_rows()
 
     out["ref_applicant_types"] = [["applicant_type", "label_zh", "label_en", "sort_order", "is_total"]] + [
         [key, *APPLICANT_LABELS[key], i + 1, _bool(key == "total")] for i, key in enumerate(APPLICANT_COLUMNS)
@@ -244,24 +241,22 @@ def keys_macros() -> str:
     return "\n".join(parts)
 
 
-def rules_macros(rules: Sequence[rules_module.Rule] | None = None) -> str:
+def rules_macros() -> str:
     """macros/ogi_rules.sql: the rules on the identity terms, one model rules/rule_<name>.sql each."""
-    rules = rules_module.RULES if rules is None else rules
     return "\n".join([
         GENERATED.format(source="expectations/rules.py"),
         _list_macro("ogi_term_rules",
                     "The rules judged on int_identity_terms (source \"terms\"), in the order of rules.py:\n"
                     "    int_identity_terms unions the models rules/rule_<name>.sql of these names.",
-                    [r.name for r in rules if r.source == "terms"]),
+                    [r.name for r in rules_module.TERM_RULES]),
     ])
 
 
-def rendered(forms: Sequence[Form] | None = None, rules: Sequence[rules_module.Rule] | None = None
-             ) -> dict[Path, str]:
+def rendered(forms: Sequence[Form] | None = None) -> dict[Path, str]:
     """Path -> the text this script writes there (seeds and macros)."""
-    out = {REFERENCE_DIR / f"{name}.csv": render(rows) for name, rows in tables(forms, rules).items()}
+    out = {REFERENCE_DIR / f"{name}.csv": render(rows) for name, rows in tables(forms).items()}
     out[MACRO_DIR / "ogi_keys.sql"] = keys_macros()
-    out[MACRO_DIR / "ogi_rules.sql"] = rules_macros(rules)
+    out[MACRO_DIR / "ogi_rules.sql"] = rules_macros()
     return out
 
 
