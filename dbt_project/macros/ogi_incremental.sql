@@ -11,8 +11,9 @@
       marts also re-certified or no longer current), and the reports that are gone;
     * with dependents=true, the next year's reports of the same agencies (identity 5 and the
       stock rule read the previous year's report);
-    * every report, when the code of the model or of one of its parents changed (the node
-      checksums are kept in the state), or when there is no state yet.
+    * every report, when the code of the model or of one of its ancestors (models and seeds,
+      e.g. the rule models of int_identity_terms and what they read) changed (a fingerprint of
+      the node checksums is kept in the state), or when there is no state yet.
 
   and deletes their rows; the model's SQL, filtered with ogi_in_scope('report_id') where it
   reads the reports a row belongs to, inserts them again; the post-hook rewrites the state and
@@ -57,12 +58,26 @@
 {%- endmacro %}
 
 
+{#- The model's checksum and those of all its ancestors (models and seeds; sources and macros
+    have none): a change anywhere upstream, not only in a direct parent, recomputes everything. -#}
 {% macro ogi_code_fingerprint() -%}
+    {%- set ancestors = [] -%}
+    {%- do ogi_collect_ancestors(model.depends_on.nodes, ancestors) -%}
     {%- set parts = [model.checksum.checksum] -%}
-    {%- for node in model.depends_on.nodes | sort -%}
-        {%- if node in graph.nodes -%}{%- do parts.append(graph.nodes[node].checksum.checksum) -%}{%- endif -%}
+    {%- for node in ancestors | sort -%}
+        {%- do parts.append(graph.nodes[node].checksum.checksum) -%}
     {%- endfor -%}
     {{ return(local_md5(parts | join(','))) }}
+{%- endmacro %}
+
+
+{% macro ogi_collect_ancestors(node_ids, found) -%}
+    {%- for node in node_ids -%}
+        {%- if node in graph.nodes and node not in found -%}
+            {%- do found.append(node) -%}
+            {%- do ogi_collect_ancestors(graph.nodes[node].depends_on.nodes, found) -%}
+        {%- endif -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 

@@ -1,5 +1,5 @@
 {#- The grain test: no two rows share the same values in `combination_of_columns`.
-    Usage (dbt >= 1.10 nests arguments, STACK_NOTES P4):
+    Usage (dbt >= 1.10 takes the arguments under `arguments:`):
       data_tests:
         - unique_combination_of_columns:
             arguments:

@@ -2,6 +2,7 @@
 
 ``dbt_pre_gate``  seeds, staging and intermediate models (``path:models/staging
                   path:models/intermediate``), minus whatever reads the gate's output
+                  (``stg_quality_issues``); dbt_project/selectors.yml says the same
 ``quality/quality_issues``  the gate (defs/quality.py), after ``int_identity_terms``
 ``dbt_marts``     ``path:models/marts``, plus anything else downstream of the
                   ``quality`` source, so that nothing reads the gate's file before it is written

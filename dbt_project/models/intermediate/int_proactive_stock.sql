@@ -1,19 +1,28 @@
--- Table 2 stock rows of the 2021 form (规章 regulations, 行政规范性文件 normative_documents),
--- one row per report: issued, abolished and in_force of each, NULL for blank. Feeds the stock
--- rule in_force(Y) = in_force(Y-1) + issued(Y) - abolished(Y). One row per report (not per row
--- key) so that the year-over-year join is on report_id alone.
+{{ config(**ogi_incremental('current_reports')) }}
+-- Table 2 stock rows (ref_stock_rows: the rows of a form whose stock carries over from year to
+-- year), one row per report x stock row of the report's form that the report has cells in:
+-- the stock, added and removed fields' values (NULL for blank) and the number of those cells.
+-- Feeds the stock rule: stock(Y) = stock(Y-1) + added(Y) - removed(Y).
+-- A table, incremental (macros/ogi_incremental.sql): the stock rule reads it for the reports
+-- in scope and for their prior years, and an incremental build recomputes the changed reports only.
 select
-    report_id,
-    sum(case when row_key = 'regulations' and col_key = 'issued' then value end)             as regulations_issued,
-    sum(case when row_key = 'regulations' and col_key = 'abolished' then value end)          as regulations_abolished,
-    sum(case when row_key = 'regulations' and col_key = 'in_force' then value end)           as regulations_in_force,
-    sum(case when row_key = 'normative_documents' and col_key = 'issued' then value end)     as normative_documents_issued,
-    sum(case when row_key = 'normative_documents' and col_key = 'abolished' then value end)  as normative_documents_abolished,
-    sum(case when row_key = 'normative_documents' and col_key = 'in_force' then value end)   as normative_documents_in_force,
-    count(case when row_key = 'regulations' then 1 end)                                      as regulations_cells,
-    count(case when row_key = 'normative_documents' then 1 end)                              as normative_documents_cells
-from {{ ref('int_current_cells') }}
-where table_name = 'proactive'
-  and row_key in ('regulations', 'normative_documents')
-  and col_key in ('issued', 'abolished', 'in_force')
-group by report_id
+    c.report_id,
+    s.template,
+    s.row_key,
+    s.stock_field,
+    s.added_field,
+    s.removed_field,
+    sum(case when c.col_key = s.stock_field then c.value end)    as stock,
+    sum(case when c.col_key = s.added_field then c.value end)    as added,
+    sum(case when c.col_key = s.removed_field then c.value end)  as removed,
+    count(*)                                                     as n_cells
+from {{ ref('int_current_cells') }} as c
+join {{ ref('int_current_reports') }} as r
+  on r.report_id = c.report_id
+join {{ ref('ref_stock_rows') }} as s
+  on s.template = r.template
+ and s.row_key = c.row_key
+where c.table_name = 'proactive'
+  and {{ ogi_in_scope('c.report_id') }}
+  and c.col_key in (s.stock_field, s.added_field, s.removed_field)
+group by c.report_id, s.template, s.row_key, s.stock_field, s.added_field, s.removed_field

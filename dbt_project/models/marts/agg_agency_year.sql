@@ -1,30 +1,28 @@
 -- Agency x year indicators from certified reports. One report per agency-year: when an agency has
 -- several certified reports for a year (the same report ingested twice, as PDF and as text), the
--- most recently parsed one is used (ties: greatest report_id); report_count shows how many there were.
+-- best-ranked one in int_agency_year_reports is used (the most recently parsed; ties: greatest
+-- report_id); report_count shows how many certified reports there were.
 -- Counts are the printed total column (总计) of table 3, blank read as 0. A rate is NULL where
 -- its denominator is 0.
 {%- set denied = ogi_denied_rows() %}
 
 with certified as (
     select
-        report_id,
-        agency,
-        year,
-        template,
-        row_number() over (
-            partition by agency, year
-            order by parsed_at desc nulls last, report_id desc
-        )                                          as rank_in_year,
-        count(*) over (partition by agency, year)  as report_count
-    from {{ ref('dim_report') }}
-    where certified
-      and is_current
-      and agency is not null
-      and year is not null
+        a.report_id,
+        a.agency,
+        a.year,
+        a.template,
+        row_number() over (partition by a.agency, a.year order by a.rank_in_year)  as rank_among_certified,
+        count(*) over (partition by a.agency, a.year)                              as report_count
+    from {{ ref('int_agency_year_reports') }} as a
+    join {{ ref('dim_report') }} as d
+      on d.report_id = a.report_id
+    where d.certified
+      and d.is_current
 ),
 
 chosen as (
-    select * from certified where rank_in_year = 1
+    select * from certified where rank_among_certified = 1
 ),
 
 applications as (

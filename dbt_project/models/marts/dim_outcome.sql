@@ -1,6 +1,6 @@
--- Table 3 outcome rows (本年度办理结果), with their group and how the two forms of row (六)
--- compare: the 2019 single row `other` and the 2021 three rows `other_no_correction`,
--- `other_unpaid_fee`, `other_other` all have comparable_outcome = 'other' (and group 'other').
+-- Table 3 outcome rows (本年度办理结果), with their group and how the two ways of printing row (六)
+-- compare: the single row `other` and the three rows `other_no_correction`, `other_unpaid_fee`,
+-- `other_other` all have comparable_outcome = 'other' (and group 'other').
 select
     o.row_key                               as outcome,
     o.row_group                             as outcome_group,

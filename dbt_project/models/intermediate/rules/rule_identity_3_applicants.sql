@@ -1,0 +1,13 @@
+-- Identity 3, per row of table 3 (blank read as 0): the total column = the six applicant columns.
+{%- set applicant_terms = [] %}
+{%- for c in ogi_applicant_parts() %}{% do applicant_terms.append("applications.' || row_key || '." ~ c) %}{% endfor %}
+select
+    report_id,
+    'identity_3_applicants' as rule,
+    'row'                   as scope_kind,
+    row_key                 as scope,
+    coalesce(printed_total, 0)  as lhs,
+    parts_sum                   as rhs,
+    'applications.' || row_key || '.total = {{ applicant_terms | join(" + ") }}' as cells
+from {{ ref('int_row_totals') }}
+where table_name = 'applications'
