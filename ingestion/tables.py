@@ -405,7 +405,7 @@ def fill_row(cells: dict[str, Cell], fields: Sequence[str], tokens: Sequence[Tok
     for f, token in zip(fields, tokens):
         raw, number, unit, position = token
         if number is None:
-            cells[f] = _new_cell(Cell, (None, raw, position, _BLANK))
+            cells[f] = _new_cell(Cell, (None, raw, position, _BLANK, ""))
             continue
         key = None
         if unit or f in amount_fields:
@@ -426,4 +426,4 @@ def fill_row(cells: dict[str, Cell], fields: Sequence[str], tokens: Sequence[Tok
             cells[f], warning = to_cell(token, f, f in amount_fields, f"{table}.{row}.{f}")
             warnings.append(warning)
         else:
-            cells[f] = _new_cell(Cell, (value, raw, position, _VALUE))
+            cells[f] = _new_cell(Cell, (value, raw, position, _VALUE, ""))
