@@ -315,6 +315,42 @@ def _pdf_table_lines(page, p: int) -> list[Line] | None:
     return [line for _, lines in items for line in lines]
 
 
+# What a PDF's text layer reads as when its fonts carry no Unicode map: pdfminer's "(cid:N)" for
+# each glyph, or the font's codes taken for Latin-1 / symbols / private-use characters.
+_CID = re.compile(r"\(cid:\d+\)")
+# Characters a Chinese report is written in: CJK ideographs and punctuation, full-width forms, ASCII.
+_READABLE = re.compile("[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2014-\u201d\u2026\u00b7\x20-\x7e\\s]")
+_CJK = re.compile("[\u4e00-\u9fff]")
+#: The most frequent characters of these reports (and of Chinese prose): more than half of the
+#: ideographs of a real report, about 1% of ideographs drawn at random (a font whose glyph codes
+#: were taken for Unicode ideographs).
+_FREQUENT = frozenset(
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后"
+    "多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合"
+    "还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只"
+    "没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求府信息申请")
+
+
+def text_layer_garbled(text: str) -> bool:
+    """Whether a PDF's extracted text is no text at all: mostly "(cid:N)" codes, characters no
+    Chinese report is written in (mojibake), or ideographs in no reading order (a sample of the
+    first 50,000 characters)."""
+    sample = text[:50000]
+    cids = len(_CID.findall(sample))
+    if cids:
+        sample = _CID.sub("", sample)
+    glyphs = sum(1 for ch in sample if not ch.isspace()) + cids
+    if glyphs < 50:
+        return cids > glyphs / 2
+    unreadable = len(_READABLE.sub("", sample)) + cids
+    if unreadable > 0.3 * glyphs:
+        return True
+    ideographs = _CJK.findall(sample)
+    if len(ideographs) < 200:
+        return False
+    return sum(1 for ch in ideographs if ch in _FREQUENT) < 0.2 * len(ideographs)
+
+
 def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
     """A PDF with a text layer, read with pdfplumber.
 
@@ -357,6 +393,9 @@ def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
     text = "\n".join(texts)
     if not text.strip():
         raise FormatError("PDF has no text layer (a scanned image?); it needs OCR", ErrorKind.UNREADABLE)
+    if text_layer_garbled(text):
+        raise FormatError("PDF text layer cannot be read (its fonts have no Unicode map: the text reads as "
+                          "(cid:N) codes or mojibake); the report needs OCR", ErrorKind.UNREADABLE)
     plain = Document("pdf", text_route, text)
     if not any_table:
         return plain
