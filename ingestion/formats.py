@@ -44,6 +44,8 @@ class Document:
     lines: list[Line]
     text: str
     fallback: "Document | None" = None
+    #: the lines are crawler text whose cells are glued together (runs of digits to split)
+    glued: bool = False
 
 
 _HTML_HINT = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|table|div|meta|p)\b", re.IGNORECASE)

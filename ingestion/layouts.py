@@ -14,7 +14,7 @@ import re
 from itertools import compress
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 from .memo import Memo
 from .text import NBSP, Token, classified, classify, nbsp_blank_count, normalize_label
@@ -369,4 +369,96 @@ def table_rows_lines(rows: Iterable[list[str]], table_no: int, prefix: str = "")
                 out.append(_at(shape, where))
             continue
         out.append(_at(_row(pieces), where))  # cells at "<row> col N"
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Crawler text with no separator between cells (a web page's tables flattened to their inner
+# text): ``（二）部分公开1200000012（三）不予公开1.属于国家秘密0000000``.  Read only when the
+# ordinary reading of a text finds no table (see :func:`looks_glued`): the runs of cells are
+# cut out of the text here and split into cells by the placer, which knows each row's width.
+# --------------------------------------------------------------------------------------------
+
+
+class Run(NamedTuple):
+    """A run of a row's cells printed with no separator between them: the placer splits it
+    (:mod:`ingestion.digits`).  ``unit`` is a unit printed after the run (万元, 元, 件 …)."""
+
+    raw: str
+    unit: str
+    position: str
+
+
+# Cells glued to text: a CJK character (or a closing bracket) directly followed by digits.
+_GLUE = re.compile(r"[\u4e00-\u9fff)）][0-9０-９]{3,}")
+# A run of cells: digits, with decimal points between digits, signs, blank markers and spaces.
+_RUN = re.compile(r"(?:[+\-−/／\\—–─－]+(?=[0-9]))?[0-9](?:[0-9+\-−/／\\—–─－ \xa0]|\.(?=[0-9]))*")
+_RUN_UNIT = re.compile(r"万元|亿元|元|件|个|条|项|次")
+# Digits that are text: a date or a share (2023年, 12月, 5%), a page (第3页)
+_TEXT_AFTER = frozenset("年月日号时分秒%页")  # (a set of characters: "" is not in it)
+_CN_NUM = "一二三四五六七八九十"
+# Where a text run of crawler text is cut into lines: before a heading's or a row's numbering
+# (一、 （三）), before 第二十条, and after a section heading (so that it stands alone).
+_GLUED_CUTS = re.compile(
+    rf"(?=[{_CN_NUM}]{{1,3}}、)|(?<!第)(?=[(（][{_CN_NUM}]{{1,3}}[)）])|(?=第二十条)"
+)
+
+
+def looks_glued(text: str, min_runs: int = 5) -> bool:
+    """Whether ``text`` prints runs of cells glued to their labels, ``min_runs`` times at least."""
+    count = 0
+    for _ in _GLUE.finditer(text):
+        count += 1
+        if count >= min_runs:
+            return True
+    return False
+
+
+def _cut_text(text: str, heading_ends: re.Pattern[str] | None) -> list[str]:
+    """A text run cut where a numbered heading or row starts and after a section heading."""
+    cuts = {m.start() for m in _GLUED_CUTS.finditer(text)}
+    if heading_ends is not None:
+        cuts |= {m.end() for m in heading_ends.finditer(text)}
+    cuts.discard(0)
+    bounds = [0, *sorted(c for c in cuts if c < len(text)), len(text)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+
+
+def glued_lines(text: str, heading_ends: re.Pattern[str] | None = None) -> list[Line]:
+    """The lines of a crawler text whose table cells are glued together: each row's label text and
+    its :class:`Run` on one line (the run's row is the label before it), headings on their own.
+
+    ``heading_ends`` matches the section headings a line is cut after.
+    """
+    from .text import nfkc
+
+    out: list[Line] = []
+    for no, raw_line in enumerate(text.splitlines(), start=1):
+        line = nfkc(raw_line).replace("\u2212", "-")
+        if not line.strip():
+            continue
+        where = f"line {no}"
+        pos = 0  # where the text since the last run starts
+        for m in _RUN.finditer(line):
+            a, b = m.start(), m.end()
+            run = m.group().rstrip(" \xa0+-/\\—–─－")
+            b = a + len(run)
+            if not any(ch.isdigit() for ch in run):
+                continue
+            before = line[a - 1] if a else ""
+            after = line[b] if b < len(line) else ""
+            if after and after in ".、" and not line[b + 1: b + 2].isdigit():
+                run, b = run[:-1].rstrip(" \xa0"), b - 1  # "…00002.其他…": item 2 of the next row
+            if (before and before in "(（" and after and after in ")）") or after in _TEXT_AFTER or not run:
+                continue  # numbering "(1)", a date, a share: text
+            unit_m = _RUN_UNIT.match(line, b)
+            unit = unit_m.group() if unit_m else ""
+            pieces = _cut_text(line[pos:a], heading_ends)
+            for piece in pieces[:-1]:
+                out.append(Line(where, (piece.strip(),), ()))
+            label = pieces[-1].strip() if pieces else ""
+            out.append(Line(where, (label,) if label else (), (Run(run, unit, where),)))
+            pos = b + len(unit)
+        for piece in _cut_text(line[pos:], heading_ends):
+            out.append(Line(where, (piece.strip(),), ()))
     return out

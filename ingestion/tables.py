@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
-from .layouts import Line
+from .digits import AMOUNT, COUNT, SIGNED, Split, read_run, value_of
+from .layouts import Line, Run
 from .memo import Memo
-from .record import Cell, Status
+from .record import Cell, Rule, Status
 from .text import Token, normalize_label
 
 
@@ -109,11 +110,20 @@ class _Run:
 
 @dataclass
 class Placement:
-    """The outcome of placing one table: tokens per slot index, and warnings."""
+    """The outcome of placing one table: tokens per slot index, and warnings.
+
+    For crawler text whose cells are glued together (:func:`place_glued`) also the rule that
+    read each row from a run of digits (``inferred``: slot -> :class:`~ingestion.record.Rule`
+    value) and the rows a run leaves several readings of (``ambiguous``: slot -> its splits and the run).
+    """
 
     rows: dict[int, list[Token]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     labels_seen: set[int] = field(default_factory=set)
+    inferred: dict[int, str] = field(default_factory=dict)
+    ambiguous: dict[int, tuple[tuple[Split, ...], Run]] = field(default_factory=dict)
+    #: rows found whose cells could not be read (a run that splits in no way, or in several)
+    unread: set[int] = field(default_factory=set)
 
 
 def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") -> tuple[list[_Run], set[int]]:
@@ -339,6 +349,112 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
             f"{table}: {len(gap_runs)} value rows at {where} cannot be placed with certainty "
             f"among rows [{names}]; left unread"
         )
+    return result
+
+
+def split_tokens(split: Split, run: Run) -> list[Token]:
+    """The cell tokens of a run read as ``split``: the run's unit goes with its last cell."""
+    last = len(split.cells) - 1
+    return [Token(raw, value_of(raw), run.unit if k == last else "", f"{run.position} run cell {k + 1}")
+            for k, raw in enumerate(split.cells)]
+
+
+_WHY = {"none": "splits in no way that fits", "several": "splits in several ways that fit",
+        "many": "splits in too many ways"}
+
+
+def place_glued(lines: Sequence[Line], slots: Sequence[Slot], table: str, *, totals: bool,
+                amount_fields: frozenset[str] = frozenset(), signed_fields: frozenset[str] = frozenset()
+                ) -> Placement:
+    """Place the :class:`~ingestion.layouts.Run` s of crawler text (cells glued together) into ``slots``.
+
+    A run belongs to the row whose label is printed before it (in the form's order); in a table
+    without row labels (table 4), one run fills every row, or one run each fills them in order.
+    Each run is split as :func:`ingestion.digits.read_run` allows: with ``totals``, a row's last
+    cell is the sum of the others (table 4: of each row).  A run that cannot be placed, or split
+    in one way only, leaves its rows unread; ``ambiguous`` keeps the splits of a one-row run.
+    """
+    matcher = matcher_for(slots)
+    result = Placement()
+    anchored: list[tuple[int, Run]] = []
+    loose: list[Run] = []
+    label: int | None = None
+    last = -1
+    for line in lines:
+        if line.texts:
+            found = matcher.match(line.norm)
+            if found is not None:
+                result.labels_seen.add(found)
+                label = found
+        for run in line.tokens:
+            if not isinstance(run, Run):
+                continue
+            if label is None:
+                loose.append(run)
+            elif label <= last:
+                result.warnings.append(f"{table}: label of row {slots[label].key} at {run.position} is out of order; "
+                                       "its run left unread")
+            else:
+                anchored.append((label, run))
+                last = label
+            label = None
+
+    def kinds(slot: Slot) -> list[str]:
+        return [AMOUNT if f in amount_fields else SIGNED if f in signed_fields else COUNT for f in slot.fields]
+
+    def read(run: Run, targets: list[int]) -> None:
+        fields = [k for s in targets for k in kinds(slots[s])]
+        groups = tuple(slots[s].width for s in targets) if totals else ()
+        reading = read_run(run.raw, fields, groups)
+        if reading.split is not None:
+            tokens = split_tokens(reading.split, run)
+            k = 0
+            for s in targets:
+                result.rows[s] = tokens[k: k + slots[s].width]
+                k += slots[s].width
+                if reading.rule:
+                    result.inferred[s] = reading.rule
+            return
+        if reading.candidates and len(targets) == 1:
+            result.ambiguous[targets[0]] = (reading.candidates, run)
+            return
+        unread = targets
+        if reading.candidates:  # a run over several rows: a row every split reads alike is read
+            unread = []
+            k = 0
+            for s in targets:
+                width = slots[s].width
+                chunks = {sp.cells[k: k + width] for sp in reading.candidates}
+                if len(chunks) == 1:
+                    result.rows[s] = split_tokens(reading.candidates[0], run)[k: k + width]
+                    result.inferred[s] = Rule.ROW_TOTAL
+                else:
+                    unread.append(s)
+                k += width
+            if not unread:
+                return
+        result.unread.update(unread)
+        why = _WHY[reading.why or "none"]
+        names = ", ".join(slots[s].key for s in unread)
+        result.warnings.append(f"{table}: the run {run.raw!r} at {run.position} {why} into the cells of "
+                               f"[{names}]; left unread")
+
+    for s, run in anchored:
+        read(run, [s])
+    if loose:
+        taken = {s for s, _ in anchored}
+        free = [s for s in range(len(slots)) if s not in taken]
+        if matcher.has_aliases or not free:
+            result.warnings.append(f"{table}: {len(loose)} runs of cells at {', '.join(r.position for r in loose)} "
+                                   "follow no row label; left unread")
+        elif len(loose) == 1:
+            read(loose[0], free)
+        elif len(loose) == len(free):
+            for run, s in zip(loose, free):
+                read(run, [s])
+        else:
+            result.warnings.append(f"{table}: {len(loose)} runs of cells at {', '.join(r.position for r in loose)} "
+                                   f"for {len(free)} rows; left unread")
     return result
 
 
