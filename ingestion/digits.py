@@ -21,6 +21,7 @@ Nothing here knows the form beyond what it is given: each field's kind and the r
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import product
@@ -32,7 +33,7 @@ from .text import nfkc
 COUNT, SIGNED, AMOUNT = "count", "signed", "amount"
 
 #: Blank-cell markers a run may hold, longest first (the tokens of text.classify that are no letter).
-BLANK_MARKS: tuple[str, ...] = ("——", "—-", "--", "—", "–", "－", "─", "-", "/", "／", "\\")
+BLANK_MARKS: tuple[str, ...] = ("——", "—-", "--", "—", "–", "－", "─", "-", "/", "／", "\\", "\xa0")
 _DIGITS = frozenset("0123456789")
 _SIGNS = frozenset("+-")
 
@@ -55,8 +56,13 @@ class Split:
 
 
 def normalise_run(run: str) -> str:
-    """The run as the splitter reads it: NFKC (full-width digits to ASCII), any whitespace one space."""
-    return " ".join(nfkc(run).replace("−", "-").split())
+    """The run as the splitter reads it: NFKC (full-width digits to ASCII), spaces one space; an
+    NBSP (``&nbsp;``, an empty cell) stays one: it is a blank marker."""
+    text = nfkc(run.replace("\xa0", "\x00")).replace("\x00", "\xa0").replace("−", "-")
+    return _SPACES.sub(" ", text).strip(" ")
+
+
+_SPACES = re.compile(r"[ \t\u3000]+")
 
 
 def value_of(raw: str) -> Decimal | None:
@@ -316,18 +322,19 @@ def read_run(run: str, kinds: Sequence[str], groups: Sequence[int] = ()) -> Read
 
     try:
         free = splits(run, kinds, (), limit=1)
-        if len(free) == 1:
-            only = free[0]
-            return Reading(only, Rule.ONLY_SPLIT if only.cut else "")
         if not free:
             return Reading(None, "", why="none")
         if not groups:
-            return Reading(None, "", why="several")
+            if len(free) > 1:
+                return Reading(None, "", why="several")
+            return Reading(free[0], Rule.ONLY_SPLIT if free[0].cut else "")
         fitting = splits(run, kinds, groups)
     except TooManyReadings:
         return Reading(None, "", why="many")
     if len(fitting) == 1:
-        return Reading(fitting[0], Rule.ROW_TOTAL if fitting[0].cut else "")
+        # the row's total had to fit; it chose the split only where the run had others
+        split = fitting[0]
+        return Reading(split, "" if not split.cut else Rule.ONLY_SPLIT if len(free) == 1 else Rule.ROW_TOTAL)
     if not fitting:
         return Reading(None, "", why="none")
     if len(fitting) <= MAX_SPLITS:

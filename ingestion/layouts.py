@@ -391,8 +391,11 @@ class Run(NamedTuple):
 
 # Cells glued to text: a CJK character (or a closing bracket) directly followed by digits.
 _GLUE = re.compile(r"[\u4e00-\u9fff)）][0-9０-９]{3,}")
-# A run of cells: digits, with decimal points between digits, signs, blank markers and spaces.
-_RUN = re.compile(r"(?:[+\-−/／\\—–─－]+(?=[0-9]))?[0-9](?:[0-9+\-−/／\\—–─－ \xa0]|\.(?=[0-9]))*")
+# A run of cells: digits (decimal points between digits), signs, blank markers (NBSP: an empty
+# cell, &nbsp;) and spaces.
+_MARKS = "/／\\\\—–─－\\-\xa0"
+_RUN = re.compile(rf"(?:[{_MARKS}+]*[0-9]|[{_MARKS}])(?:[0-9 {_MARKS}+]|\.(?=[0-9]))*")
+_BLANK_MARK = re.compile(f"[{_MARKS}]")
 _RUN_UNIT = re.compile(r"万元|亿元|元|件|个|条|项|次")
 # Digits that are text: a date or a share (2023年, 12月, 5%), a page (第3页)
 _TEXT_AFTER = frozenset("年月日号时分秒%页")  # (a set of characters: "" is not in it)
@@ -434,17 +437,22 @@ def glued_lines(text: str, heading_ends: re.Pattern[str] | None = None) -> list[
 
     out: list[Line] = []
     for no, raw_line in enumerate(text.splitlines(), start=1):
-        line = nfkc(raw_line).replace("\u2212", "-")
+        # NFKC, but an NBSP (an empty cell) stays one; 本年增/减 is a label, not a blank cell between two
+        line = nfkc(raw_line.replace("\xa0", "\x00")).replace("\x00", "\xa0").replace("\u2212", "-")
+        line = line.replace("增/减", "增减")
         if not line.strip():
             continue
         where = f"line {no}"
         pos = 0  # where the text since the last run starts
         for m in _RUN.finditer(line):
             a, b = m.start(), m.end()
-            run = m.group().rstrip(" \xa0+-/\\—–─－")
+            run = m.group().rstrip(" ")
             b = a + len(run)
             if not any(ch.isdigit() for ch in run):
-                continue
+                # blank cells only: a row printed with blank markers, unless it is the line's
+                # indentation or a dash in prose
+                if not line[pos:a].strip(" \xa0\t") or not _BLANK_MARK.search(run):
+                    continue
             before = line[a - 1] if a else ""
             after = line[b] if b < len(line) else ""
             if after and after in ".、" and not line[b + 1: b + 2].isdigit():

@@ -16,7 +16,7 @@ from .layouts import Line, glued_lines, looks_glued
 from .limits import DEFAULT_TIMEOUT_S, FileTimeout, time_limit
 from .metadata import read_metadata
 from .record import EMPTY, UNREAD, Cell, ErrorKind, ParseError, Report, Rule, Status
-from .tables import LabelMatcher, Placement, Slot, fill_row, place, place_glued, split_tokens
+from .tables import GluedTable, LabelMatcher, Placement, Slot, fill_row, glued_table, place, place_glued, split_tokens
 from .templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
@@ -122,12 +122,15 @@ def _template(proactive: Sequence[Line], year: int | None) -> str:
 
 
 def _fill(section: Sequence[Line], slots: Sequence[Slot], table: str, warnings: list[str],
-          amount_fields: frozenset[str] = frozenset(), glued: bool = False
+          amount_fields: frozenset[str] = frozenset(), glued: GluedTable | None = None, split_runs: bool = True
           ) -> tuple[dict[str, dict[str, Cell]], list[str]]:
-    """Place a section into its slots; returns cells per row key and the keys of rows not found."""
-    if glued:  # crawler text: runs of digits split into the rows' cells (tables 3 and 4 by their totals)
-        placement = place_glued(section, slots, table, totals=table != "proactive", amount_fields=amount_fields,
-                                signed_fields=SIGNED_FIELDS)
+    """Place a section into its slots; returns cells per row key and the keys of rows not found.
+
+    ``glued``: the section is crawler text, its runs of digits split into the rows' cells
+    (``split_runs``: where the cells are not separated too).
+    """
+    if glued is not None:
+        placement = place_glued(glued, split_runs=split_runs)
     else:
         # table 2 prints a row's fields right after its label; tables 3 and 4 in the rightmost columns
         placement = place(section, slots, table, align="left" if table == "proactive" else "right")
@@ -203,19 +206,27 @@ def parse_document(doc: Document, source: str) -> Report:
     variant = "split" if any(_SPLIT_MATCHER.match(ln.norm) is not None for ln in app_section if ln.texts) else "single"
     if not any(ln.tokens for ln in app_section):
         raise ParseError(source, "table 3 not found (its section holds no numbers)", ErrorKind.NOT_A_REPORT)
-    glued = doc.glued
-    app_rows, missing = _fill(app_section, _APP_SLOTS[variant], "applications", warnings, glued=glued)
     slots = _APP_SLOTS[variant]
+    template = _template(sections["proactive"], meta.year)
+    glued: dict[str, GluedTable | None] = dict.fromkeys(("applications", "proactive", "reviews"))
+    split_runs = True
+    if doc.glued:  # crawler text: tables 3 and 4 split by their totals; no split if blanks print as nothing
+        glued["applications"] = glued_table(app_section, slots, "applications", totals=True)
+        glued["proactive"] = glued_table(sections["proactive"], _PROACTIVE_SLOTS[template], "proactive",
+                                         totals=False, amount_fields=AMOUNT_FIELDS, signed_fields=SIGNED_FIELDS)
+        glued["reviews"] = glued_table(sections["reviews"], _REVIEW_SLOTS, "reviews", totals=True)
+        split_runs = not any(t.omits_blanks() for t in glued.values() if t is not None)
+    app_rows, missing = _fill(app_section, slots, "applications", warnings, glued=glued["applications"],
+                              split_runs=split_runs)
     if missing and (len(missing) * 2 > len(slots) or slots[-1].key in missing and not warnings):
         raise ParseError(source, f"table 3 incomplete: rows {', '.join(missing)} not found",
                          ErrorKind.INCOMPLETE_TABLE)
     for key in missing:
         warnings.append(f"applications.{key}: row not found; left unread")
 
-    template = _template(sections["proactive"], meta.year)
     if sections["proactive"]:
         pro_rows, pro_missing = _fill(sections["proactive"], _PROACTIVE_SLOTS[template], "proactive", warnings,
-                                      AMOUNT_FIELDS, glued=glued)
+                                      AMOUNT_FIELDS, glued=glued["proactive"], split_runs=split_runs)
         for key in pro_missing:
             warnings.append(f"proactive.{key}: row not found; left unread")
     else:
@@ -223,7 +234,8 @@ def parse_document(doc: Document, source: str) -> Report:
         pro_rows = {s.key: dict.fromkeys(s.fields, UNREAD) for s in _PROACTIVE_SLOTS[template]}
 
     if sections["reviews"]:
-        rev_rows, rev_missing = _fill(sections["reviews"], _REVIEW_SLOTS, "reviews", warnings, glued=glued)
+        rev_rows, rev_missing = _fill(sections["reviews"], _REVIEW_SLOTS, "reviews", warnings,
+                                      glued=glued["reviews"], split_runs=split_runs)
         for key in rev_missing:
             warnings.append(f"reviews.{key}: row not found; left unread")
     else:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
-from .digits import AMOUNT, COUNT, SIGNED, Split, read_run, value_of
+from .digits import AMOUNT, COUNT, SIGNED, Split, read_run, splits, value_of
 from .layouts import Line, Run
 from .memo import Memo
 from .record import Cell, Rule, Status
@@ -78,6 +78,12 @@ class LabelMatcher:
             self._seen.clear()  # bounded: prose lines are unique to their report
         self._seen[norm] = best
         return best
+
+    def match_all(self, norm: str) -> set[int]:
+        """Indices of every slot an alias of which occurs in ``norm`` (not remembered: rarely used)."""
+        if self._regex is None or not norm:
+            return set()
+        return {self._owner[m.group(0)] for m in self._regex.finditer(norm)}
 
 
 _MATCH_CACHE = 1 << 15
@@ -363,20 +369,46 @@ _WHY = {"none": "splits in no way that fits", "several": "splits in several ways
         "many": "splits in too many ways"}
 
 
-def place_glued(lines: Sequence[Line], slots: Sequence[Slot], table: str, *, totals: bool,
+@dataclass
+class GluedTable:
+    """A table of crawler text before its runs are split: which rows each run fills."""
+
+    slots: Sequence[Slot]
+    table: str
+    kinds: list[list[str]]  # each slot's field kinds (ingestion.digits)
+    totals: bool
+    #: (run, the slots it fills) in the form's order
+    runs: list[tuple[Run, list[int]]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    labels_seen: set[int] = field(default_factory=set)
+
+    def omits_blanks(self) -> bool:
+        """Whether the table shows that its source prints blank cells as nothing, which makes any
+        split of a run a guess: a row label with no run after it (an empty row printed as
+        nothing), or a run too short for the cells of its rows."""
+        filled = {s for _, targets in self.runs for s in targets}
+        if self.labels_seen - filled:
+            return True
+        for run, targets in self.runs:
+            kinds = [k for s in targets for k in self.kinds[s]]
+            if len(kinds) > 1 and not splits(run.raw, kinds, (), limit=0):
+                return True
+        return False
+
+
+def glued_table(lines: Sequence[Line], slots: Sequence[Slot], table: str, *, totals: bool,
                 amount_fields: frozenset[str] = frozenset(), signed_fields: frozenset[str] = frozenset()
-                ) -> Placement:
-    """Place the :class:`~ingestion.layouts.Run` s of crawler text (cells glued together) into ``slots``.
+                ) -> GluedTable:
+    """The :class:`~ingestion.layouts.Run` s of a section of crawler text and the rows they fill.
 
     A run belongs to the row whose label is printed before it (in the form's order); in a table
     without row labels (table 4), one run fills every row, or one run each fills them in order.
-    Each run is split as :func:`ingestion.digits.read_run` allows: with ``totals``, a row's last
-    cell is the sum of the others (table 4: of each row).  A run that cannot be placed, or split
-    in one way only, leaves its rows unread; ``ambiguous`` keeps the splits of a one-row run.
     """
     matcher = matcher_for(slots)
-    result = Placement()
-    anchored: list[tuple[int, Run]] = []
+    kinds = [[AMOUNT if f in amount_fields else SIGNED if f in signed_fields else COUNT for f in slot.fields]
+             for slot in slots]
+    out = GluedTable(slots, table, kinds, totals)
+    anchored: list[tuple[Run, list[int]]] = []
     loose: list[Run] = []
     label: int | None = None
     last = -1
@@ -384,7 +416,8 @@ def place_glued(lines: Sequence[Line], slots: Sequence[Slot], table: str, *, tot
         if line.texts:
             found = matcher.match(line.norm)
             if found is not None:
-                result.labels_seen.add(found)
+                # (every row named: crawler text may print rows with no cells one after another)
+                out.labels_seen |= matcher.match_all(line.norm)
                 label = found
         for run in line.tokens:
             if not isinstance(run, Run):
@@ -392,20 +425,48 @@ def place_glued(lines: Sequence[Line], slots: Sequence[Slot], table: str, *, tot
             if label is None:
                 loose.append(run)
             elif label <= last:
-                result.warnings.append(f"{table}: label of row {slots[label].key} at {run.position} is out of order; "
-                                       "its run left unread")
+                out.warnings.append(f"{table}: label of row {slots[label].key} at {run.position} is out of order; "
+                                    "its run left unread")
             else:
-                anchored.append((label, run))
+                anchored.append((run, [label]))
                 last = label
             label = None
+    out.runs = anchored
+    if loose:
+        taken = {targets[0] for _, targets in anchored}
+        free = [s for s in range(len(slots)) if s not in taken]
+        where = ", ".join(r.position for r in loose)
+        if matcher.has_aliases or not free:
+            out.warnings.append(f"{table}: {len(loose)} runs of cells at {where} follow no row label; left unread")
+        elif len(loose) == 1:
+            out.runs.append((loose[0], free))
+        elif len(loose) == len(free):
+            out.runs += [(run, [s]) for run, s in zip(loose, free)]
+        else:
+            out.warnings.append(f"{table}: {len(loose)} runs of cells at {where} for {len(free)} rows; left unread")
+    return out
 
-    def kinds(slot: Slot) -> list[str]:
-        return [AMOUNT if f in amount_fields else SIGNED if f in signed_fields else COUNT for f in slot.fields]
 
-    def read(run: Run, targets: list[int]) -> None:
-        fields = [k for s in targets for k in kinds(slots[s])]
-        groups = tuple(slots[s].width for s in targets) if totals else ()
+def place_glued(glued: GluedTable, *, split_runs: bool = True) -> Placement:
+    """Split the runs of a :class:`GluedTable` into its rows' cells, as :func:`ingestion.digits.read_run`
+    allows (with ``totals``, a row's last cell is the sum of the others; table 4: of each row).
+
+    A run that splits in no way, or in several, leaves its rows unread; ``ambiguous`` keeps the
+    splits of a one-row run (for the column identities of table 3).  Without ``split_runs``
+    (the source prints blank cells as nothing: :meth:`GluedTable.omits_blanks`) no run of several
+    cells is split where its cells are not separated.
+    """
+    slots, table = glued.slots, glued.table
+    result = Placement(warnings=list(glued.warnings), labels_seen=set(glued.labels_seen))
+    for run, targets in glued.runs:
+        fields = [k for s in targets for k in glued.kinds[s]]
+        groups = tuple(slots[s].width for s in targets) if glued.totals else ()
         reading = read_run(run.raw, fields, groups)
+        if not split_runs and len(fields) > 1 and (reading.rule or reading.candidates):
+            result.unread.update(targets)
+            result.warnings.append(f"{table}: the run {run.raw!r} at {run.position} is not split: the report prints "
+                                   "blank cells as nothing, so any split may be wrong; left unread")
+            continue
         if reading.split is not None:
             tokens = split_tokens(reading.split, run)
             k = 0
@@ -414,47 +475,28 @@ def place_glued(lines: Sequence[Line], slots: Sequence[Slot], table: str, *, tot
                 k += slots[s].width
                 if reading.rule:
                     result.inferred[s] = reading.rule
-            return
+            continue
         if reading.candidates and len(targets) == 1:
             result.ambiguous[targets[0]] = (reading.candidates, run)
-            return
+            continue
         unread = targets
         if reading.candidates:  # a run over several rows: a row every split reads alike is read
             unread = []
             k = 0
             for s in targets:
                 width = slots[s].width
-                chunks = {sp.cells[k: k + width] for sp in reading.candidates}
-                if len(chunks) == 1:
+                if len({sp.cells[k: k + width] for sp in reading.candidates}) == 1:
                     result.rows[s] = split_tokens(reading.candidates[0], run)[k: k + width]
                     result.inferred[s] = Rule.ROW_TOTAL
                 else:
                     unread.append(s)
                 k += width
             if not unread:
-                return
+                continue
         result.unread.update(unread)
-        why = _WHY[reading.why or "none"]
         names = ", ".join(slots[s].key for s in unread)
-        result.warnings.append(f"{table}: the run {run.raw!r} at {run.position} {why} into the cells of "
-                               f"[{names}]; left unread")
-
-    for s, run in anchored:
-        read(run, [s])
-    if loose:
-        taken = {s for s, _ in anchored}
-        free = [s for s in range(len(slots)) if s not in taken]
-        if matcher.has_aliases or not free:
-            result.warnings.append(f"{table}: {len(loose)} runs of cells at {', '.join(r.position for r in loose)} "
-                                   "follow no row label; left unread")
-        elif len(loose) == 1:
-            read(loose[0], free)
-        elif len(loose) == len(free):
-            for run, s in zip(loose, free):
-                read(run, [s])
-        else:
-            result.warnings.append(f"{table}: {len(loose)} runs of cells at {', '.join(r.position for r in loose)} "
-                                   f"for {len(free)} rows; left unread")
+        result.warnings.append(f"{table}: the run {run.raw!r} at {run.position} {_WHY[reading.why or 'none']} "
+                               f"into the cells of [{names}]; left unread")
     return result
 
 
