@@ -389,8 +389,8 @@ class Run(NamedTuple):
     position: str
 
 
-# Cells glued to text: a CJK character (or a closing bracket) directly followed by digits.
-_GLUE = re.compile(r"[\u4e00-\u9fff)）][0-9０-９]{3,}")
+# Cells glued to text: a CJK character (or a closing bracket) directly followed by digits or blanks.
+_GLUE = re.compile(r"[\u4e00-\u9fff)）][0-9０-９\xa0/／—–－]{3,}")
 # A run of cells: digits (decimal points between digits), signs, blank markers (NBSP: an empty
 # cell, &nbsp;) and spaces.
 _MARKS = "/／\\\\—–─－\\-\xa0"
@@ -417,14 +417,27 @@ def looks_glued(text: str, min_runs: int = 5) -> bool:
     return False
 
 
+_NUMBERED_HEADING = re.compile(rf"\s*[{_CN_NUM}]{{1,3}}、")
+
+
 def _cut_text(text: str, heading_ends: re.Pattern[str] | None) -> list[str]:
-    """A text run cut where a numbered heading or row starts and after a section heading."""
+    """A text run cut where a numbered heading or row starts, and after a section heading that
+    opens its piece (``三、收到和处理政府信息公开申请情况``; not one that prose names)."""
     cuts = {m.start() for m in _GLUED_CUTS.finditer(text)}
-    if heading_ends is not None:
-        cuts |= {m.end() for m in heading_ends.finditer(text)}
     cuts.discard(0)
     bounds = [0, *sorted(c for c in cuts if c < len(text)), len(text)]
-    return [text[a:b] for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+    if heading_ends is not None:
+        out = []
+        for piece in pieces:
+            numbered = _NUMBERED_HEADING.match(piece)
+            m = heading_ends.search(piece, numbered.end()) if numbered else None
+            if m is not None and m.start() - numbered.end() <= 8 and m.end() < len(piece):
+                out += [piece[:m.end()], piece[m.end():]]  # (8: "政府信息公开" before the marker)
+            else:
+                out.append(piece)
+        pieces = out
+    return [p for p in pieces if p.strip()]
 
 
 def glued_lines(text: str, heading_ends: re.Pattern[str] | None = None) -> list[Line]:
@@ -440,7 +453,7 @@ def glued_lines(text: str, heading_ends: re.Pattern[str] | None = None) -> list[
         # NFKC, but an NBSP (an empty cell) stays one; 本年增/减 is a label, not a blank cell between two
         line = nfkc(raw_line.replace("\xa0", "\x00")).replace("\x00", "\xa0").replace("\u2212", "-")
         line = line.replace("增/减", "增减")
-        if not line.strip():
+        if not line.strip(" \t\r\f\v\u3000"):  # (a line of NBSPs may be a row of empty cells)
             continue
         where = f"line {no}"
         pos = 0  # where the text since the last run starts
@@ -449,14 +462,16 @@ def glued_lines(text: str, heading_ends: re.Pattern[str] | None = None) -> list[
             run = m.group().rstrip(" ")
             b = a + len(run)
             if not any(ch.isdigit() for ch in run):
-                # blank cells only: a row printed with blank markers, unless it is the line's
-                # indentation or a dash in prose
-                if not line[pos:a].strip(" \xa0\t") or not _BLANK_MARK.search(run):
+                # blank cells only: a row printed with blank markers after its label, or a line of
+                # five at least (table 4's row); not a line's indentation or an empty paragraph
+                if not _BLANK_MARK.search(run):
+                    continue
+                if not line[pos:a].strip(" \xa0\t") and (line[b:].strip() or len(_BLANK_MARK.findall(run)) < 5):
                     continue
             before = line[a - 1] if a else ""
             after = line[b] if b < len(line) else ""
             if after and after in ".、" and not line[b + 1: b + 2].isdigit():
-                run, b = run[:-1].rstrip(" \xa0"), b - 1  # "…00002.其他…": item 2 of the next row
+                run, b = run[:-1].rstrip(" "), b - 1  # "…00002.其他…": item 2 of the next row
             if (before and before in "(（" and after and after in ")）") or after in _TEXT_AFTER or not run:
                 continue  # numbering "(1)", a date, a share: text
             unit_m = _RUN_UNIT.match(line, b)
