@@ -77,6 +77,8 @@ class Line:
 # text-only line read without a position.
 _Shape = tuple
 _TEXTS, _CELLS, _COLS, _ROW, _POSITIONED = 0, 1, 2, 3, 8
+#: The first_cell_col of a line that holds a value pulled out of its row with the cell's note.
+NOTE_VALUE = -1
 
 
 def _shape(texts: Sequence[str], cells: Sequence[tuple[str, Decimal | None, str, str]], cols: Sequence[int], *,
@@ -224,6 +226,13 @@ def _pipe_pieces(content: str) -> list[str]:
     return pieces
 
 
+# What PDF-to-markdown converters wrap text in: HTML tags (<span id="page-2-0"></span>, <br>, <sup>)
+# and bold or italic markers (**text**, __text__).
+_MD_MARKUP = re.compile(r"</?[A-Za-z][^<>|]*>|\*\*|__")
+# A value a converter pulled out of its table row together with the cell's note: "3（含修订 2 件）".
+_NOTE_VALUE = re.compile(r"^\s*(\d{1,9})\s*([(（][^()（）]*[)）])\s*$")
+
+
 def _plain_shape(content: str) -> _Shape | None:
     """The shape of one line of a text document outside tab mode; None for a line that holds nothing."""
     bare = content.strip(" \t\r\f\v\u3000")  # NBSP is kept: a line of NBSPs is a run of blank cells
@@ -231,6 +240,15 @@ def _plain_shape(content: str) -> _Shape | None:
         return None
     if len(bare) < 16 and _FOOTER.match(bare):
         return None
+    if ("<" in content or "*" in content or "__" in content) and _MD_MARKUP.search(content):
+        return _plain_shape(_MD_MARKUP.sub("", content))
+    if bare[0].isdigit() and bare[-1] in ")）":
+        note = _NOTE_VALUE.match(bare)
+        if note is not None:
+            # one cell, flagged as a note's value (first_cell_col -1): tables.py puts it back in
+            # the empty cell of the row above, or drops it
+            number, unit = classify(note.group(1))  # type: ignore[misc]
+            return _shape([note.group(2)], [(note.group(1), number, unit, "")], [0], first_cell_col=NOTE_VALUE)
     if "|" in content:
         if _MD_SEPARATOR.match(content):
             return None

@@ -9,9 +9,18 @@ from .text import nfkc
 _WS = re.compile(r"\s+")
 # "<agency><year>年度政府信息公开工作年度报告", "<year>年<agency>政府信息公开工作年度报告", "<agency>关于<year>年…"
 _TITLE = re.compile(
-    r"^(?P<pre>.*?)(?:关于)?(?P<year>(?:19|20)\d{2})年度?(?P<mid>.*?)政府信息公开(?:工作)?年度?报告(?:\(.*\))?$"
+    r"^(?P<pre>.*?)(?:关于)?(?P<year>(?:19|20)\d{2})年度?(?P<mid>.*?)政府信息公开(?:工作)?的?(?:年度?报告|年报)(?:\(.*\))?$"
 )
-_AGENCY_FIELD = re.compile(r"(?:发文机关|发布机构|发文单位|发布机关)\s*[:：]\s*([^\s|，,;；]+)")
+# The end of a title: a line that ends a title broken over several lines ends with it.
+_TITLE_END = re.compile(r"政府信息公开(?:工作)?的?(?:年度?报告|年报)(?:\(.*\))?$")
+# A year written in Chinese numerals: 二〇二三年
+_CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
+_CN_YEAR = re.compile("[〇○零一二三四五六七八九]{4}(?=年)")
+_AGENCY_FIELD = re.compile(r"(?:发文机关|发布机构|发文单位|发布机关|发布单位)\s*[:：]\s*([^\s|，,;；]+)")
+# A saved page's source field: the agency only where it reads as one (not a web site's name).
+_SOURCE_FIELD = re.compile(r"(?:信息来源|来源)\s*[:：]\s*([^\s|，,;；]+)")
+# The signature at the end of a report: the body, then the date it was signed ("2024年1月25日").
+_SIGNED_DATE = re.compile(r"^((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日$")
 _DATE_FIELD = re.compile(
     r"(?:成文日期|发布日期|公开日期|发布时间|发文日期|生成日期|印发日期)\s*[:：]?\s*"
     r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
@@ -45,17 +54,48 @@ class Metadata:
     published: str | None = None
     index_number: str | None = None
     division_code: str | None = None
-    #: title, statistics_period (本报告所列数据统计期限为…), text (…年度政府信息公开…) or published
+    #: title, statistics_period (本报告所列数据统计期限为…), text (…年度政府信息公开…), published or
+    #: signature (the date under the report, signed in the first half of the year after)
     year_source: str | None = None
-    #: title (or the line above a broken title) or field (发布机构, 发文机关, … )
+    #: title (or the line above a broken title), field (发布机构, 发文机关, … ) or signature (the body
+    #: named above the date that ends the report)
     agency_source: str | None = None
 
 
 _MARKUP = re.compile(r"^[#>*\s]+|[*]+$")  # markdown heading, quote and bold markers around a line
+# What PDF-to-markdown converters add inside a line: HTML tags (<span id="page-0-0"></span>, <br>),
+# images (![](_page_0_Picture_0.jpeg)), emphasis markers and table pipes.
+_INLINE_MARKUP = re.compile(r"</?[A-Za-z][^<>]*>|!\[[^\]]*\]\([^)]*\)|\*+|__+|\|")
+# An image embedded in the text (a converter's data URI): tens of kilobytes that push the title out of the head.
+_DATA_IMAGE = re.compile(r"!\[[^\]]*\]\(data:[^)]*\)|data:image/[a-z]+;base64,[A-Za-z0-9+/=]+")
 
 
 def _norm(line: str) -> str:
-    return _HEADER_LABEL.sub("", _WS.sub("", _MARKUP.sub("", nfkc(line))))
+    line = nfkc(line)
+    if "<" in line or "*" in line or "![" in line or "|" in line or "_" in line:
+        line = _INLINE_MARKUP.sub("", line)
+    return _HEADER_LABEL.sub("", _WS.sub("", _MARKUP.sub("", line)))
+
+
+def _title(line: str, above: list[str]) -> re.Match[str] | None:
+    """The title match of ``line``, or of ``line`` joined to the one or two short lines above it
+    (a title broken over lines: "清溪县人民政府2023年" / "政府信息公开工作年度报告")."""
+    if "年" not in line and "〇" not in line:
+        return None
+    if _CN_YEAR.search(line):
+        line = _CN_YEAR.sub(lambda m: m.group().translate(_CN_DIGITS), line)
+    m = _TITLE.match(line)
+    if m is not None or not _TITLE_END.search(line):
+        return m
+    joined = line
+    for previous in reversed(above[-2:]):
+        if len(previous) > 40:
+            break
+        joined = previous + joined
+        m = _TITLE.match(joined)
+        if m is not None:
+            return m
+    return None
 
 
 def read_metadata(text: str, head_lines: int = 120) -> Metadata:
@@ -63,6 +103,8 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
     meta = Metadata()
     # titles, dates and the 索引号 stand at the top of the page: read only its head
     head = text[:20000]
+    if "data:" in head:
+        head = _DATA_IMAGE.sub("", text[:2_000_000])[:20000]
     nonempty: list[str] = []
     for raw in head.splitlines():
         if not raw.strip():
@@ -73,14 +115,16 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
         nonempty.append(line)
         if len(nonempty) > head_lines:
             break
-        if len(line) > 60 or "报告" not in line:
+        if len(line) > 60 or ("报告" not in line and "年报" not in line):
             continue
-        m = _TITLE.match(line)
+        m = _title(line, nonempty[:-1])
         if not m:
             continue
         i = len(nonempty) - 1
         agency = (m.group("pre") or m.group("mid") or "").strip()
         above = nonempty[i - 1] if i > 0 else ""
+        if m.string != line:  # joined to the lines above: the agency is what the joined lines say
+            above = ""
         if not agency and len(above) <= 30 and _AGENCY_SUFFIX.search(above) and not any(ch.isdigit() for ch in above):
             agency = above  # title broken after the agency: "洪泽区人民政府" / "2023 年政府信息公开工作年度报告"
         meta.year, meta.year_source = int(m.group("year")), "title"
@@ -90,6 +134,10 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
     if meta.agency is None:
         m = _AGENCY_FIELD.search(head)
         if m:
+            meta.agency, meta.agency_source = m.group(1), "field"
+    if meta.agency is None:
+        m = _SOURCE_FIELD.search(head)
+        if m and _AGENCY_SUFFIX.search(m.group(1)) and not any(ch.isdigit() for ch in m.group(1)):
             meta.agency, meta.agency_source = m.group(1), "field"
     m = _DATE_FIELD.search(head)
     if m:
@@ -113,4 +161,26 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
         elif meta.published and int(meta.published[5:7]) in _PUBLISHED_MONTHS_OF_NEXT_YEAR:
             # reports are published early in the year after the one they cover
             meta.year, meta.year_source = int(meta.published[:4]) - 1, "published"
+    if meta.agency is None or meta.year is None:
+        _signature(text, meta)
     return meta
+
+
+def _signature(text: str, meta: Metadata, tail_lines: int = 30) -> None:
+    """Agency and year from the signature that ends a report: the body's name on a short line, the
+    date it was signed on the next ("清溪县人民政府办公室" / "2024 年 1 月 25 日"); a report signed in
+    the first half of a year covers the year before."""
+    lines = [_norm(raw) for raw in text[-6000:].splitlines()[-tail_lines * 3:] if raw.strip()]
+    lines = [ln for ln in lines if ln][-tail_lines:]
+    for i in range(len(lines) - 1, 0, -1):
+        m = _SIGNED_DATE.match(lines[i])
+        if m is None:
+            continue
+        name = lines[i - 1]
+        if meta.agency is None and len(name) <= 30 and _AGENCY_SUFFIX.search(name) and not any(
+                ch.isdigit() for ch in name):
+            meta.agency, meta.agency_source = name, "signature"
+        year, month = int(m.group(1)), int(m.group(2))
+        if meta.year is None and month in _PUBLISHED_MONTHS_OF_NEXT_YEAR:
+            meta.year, meta.year_source = year - 1, "signature"
+        return

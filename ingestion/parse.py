@@ -147,6 +147,10 @@ def _fill(section: Sequence[Line], slots: Sequence[Slot], table: str, warnings: 
             rule = placement.inferred.get(i)
             if rule:
                 _infer(cells, rule)
+            if placement.moved:
+                for f, token in zip(slot.fields, tokens):
+                    if id(token) in placement.moved and cells[f].status != Status.UNREAD:
+                        cells[f] = cells[f]._replace(status=Status.INFERRED, rule=Rule.MOVED_WITH_NOTE)
             continue
         if i in placement.ambiguous or i in placement.unread:
             rows[slot.key] = dict.fromkeys(slot.fields, UNREAD)

@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Sequence
 
 from .digits import AMOUNT, COUNT, SIGNED, Split, read_run, splits, value_of
-from .layouts import Line, Run
+from .layouts import NOTE_VALUE, Line, Run
 from .memo import Memo
 from .record import Cell, Rule, Status
 from .text import Token, normalize_label
@@ -112,6 +112,9 @@ class _Run:
     stream: bool = False
     pad_right: bool = False
     first_cell_col: int = 0
+    markdown: bool = False
+    #: the index of a token put back in the run from a note line below it (Rule.MOVED_WITH_NOTE)
+    moved: int | None = None
 
 
 @dataclass
@@ -130,6 +133,8 @@ class Placement:
     ambiguous: dict[int, tuple[tuple[Split, ...], Run]] = field(default_factory=dict)
     #: rows found whose cells could not be read (a run that splits in no way, or in several)
     unread: set[int] = field(default_factory=set)
+    #: the tokens (by id) put back in their row from a note line (Rule.MOVED_WITH_NOTE)
+    moved: set[int] = field(default_factory=set)
 
 
 def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") -> tuple[list[_Run], set[int]]:
@@ -172,6 +177,17 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
 
         if line.row or texts:
             previous = events[-1] if events else None
+            if line.first_cell_col == NOTE_VALUE:
+                # "3（含修订 2 件）" below "| 规章 | 5 |  | 130 |": the value of the row's one empty cell,
+                # pulled out with the cell's note by a PDF converter; anywhere else, text
+                empty = [k for k, t in enumerate(previous.tokens) if not t.raw] if isinstance(previous, _Run) else []
+                if len(empty) == 1 and previous.markdown and previous.moved is None:
+                    previous.tokens[empty[0]] = tokens[0]
+                    previous.moved = empty[0]
+                else:
+                    events.append(None)
+                stream_run = None
+                continue
             if (not line.texts and isinstance(previous, _Run) and previous.anchor is not None
                     and all(t.number is None and not t.raw for t in previous.tokens)):
                 # a label row printed with empty cells, its values on the unlabelled row below
@@ -186,7 +202,7 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                 if align == "left" and line.markdown and not line.texts and not tokens[0].raw and len(tokens) > 1:
                     tokens = tokens[1:]  # a markdown row without its label: its first column is the empty label cell
                 events.append(_Run(list(tokens), anchor=label if line.texts else None, pad_right=line.pad_right,
-                                   first_cell_col=line.first_cell_col))
+                                   first_cell_col=line.first_cell_col, markdown=line.markdown))
             stream_run = None
         elif stream_run is not None:
             stream_run.tokens.extend(tokens)
@@ -316,6 +332,9 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
     matcher = matcher_for(slots)
     runs, seen = _runs(lines, matcher, align)
     result = Placement(labels_seen=seen)
+    for run in runs:
+        if run.moved is not None:
+            result.moved.add(id(run.tokens[run.moved]))
 
     # Anchors must follow the printed order; one out of order is treated as unanchored.
     last = -1
