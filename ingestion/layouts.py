@@ -255,6 +255,8 @@ def _plain_shape(content: str) -> _Shape | None:
         pieces = _pipe_pieces(content)
         if len(pieces) > 1:
             return _row_shape(pieces, pad_right=not bare.startswith("|"), markdown=bare.startswith("|"))
+        if len(pieces) == 1 and not pieces[0].strip() and bare.startswith("|") and bare.endswith("|"):
+            return _row_shape(pieces, markdown=True)  # "|  |": the empty cell of a one-column markdown table
         content = pieces[0] if pieces else ""
     if not _MAYBE_CELL.search(content):
         stripped = content.strip()

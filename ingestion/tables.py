@@ -87,6 +87,7 @@ class LabelMatcher:
 
 
 _MATCH_CACHE = 1 << 15
+_INFO_HEAD = normalize_label("信息内容")  # the header of table 2's label column
 _MATCHERS: dict[int, tuple[Sequence[Slot], LabelMatcher]] = {}
 
 
@@ -152,6 +153,9 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
         header_end = max((i for i, ln in enumerate(lines[:first_value]) if ln.texts), default=-1)
     has_aliases = matcher.has_aliases
     match = matcher.match
+    # (table 2) whether the markdown table being read has a label column: its header says 信息内容,
+    # or a row names its label; a table of the values only (the labels stranded above it) has none
+    label_column = True
     for i, line in enumerate(lines):
         texts = line.texts
         label = None
@@ -159,6 +163,8 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
             label = match(line.norm)
             if label is not None:
                 seen.add(label)
+            if line.markdown and align == "left":
+                label_column = label is not None or _INFO_HEAD in line.norm or "第二十条" in line.norm
         tokens = line.tokens
         if tokens:
             if line.row and texts and label is None and all(t.number is None and not t.raw for t in tokens):
@@ -199,7 +205,8 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                     tokens = tokens[skip:]
                 previous.tokens = list(tokens)
             else:
-                if align == "left" and line.markdown and not line.texts and not tokens[0].raw and len(tokens) > 1:
+                if (align == "left" and line.markdown and not line.texts and not tokens[0].raw and len(tokens) > 1
+                        and label_column):
                     tokens = tokens[1:]  # a markdown row without its label: its first column is the empty label cell
                 events.append(_Run(list(tokens), anchor=label if line.texts else None, pad_right=line.pad_right,
                                    first_cell_col=line.first_cell_col, markdown=line.markdown))

@@ -66,12 +66,13 @@ __all__ = ["LAYOUTS", "ENCODINGS", "EXTENSIONS", "Unrenderable", "expected", "re
 LAYOUTS: tuple[str, ...] = (
     "pipe", "tab_cells", "cell_lines", "nbsp_cells", "pdf_spaces", "pdf_text", "markdown", "html",
     # (render_converted.py)
-    "crawler",
+    "crawler", "md_converter",
 )
 #: Every encoding :func:`render` writes (``utf-8-sig`` = UTF-8 with a BOM).
 ENCODINGS: tuple[str, ...] = ("utf-8", "utf-8-sig", "gb18030")
 #: The file extension a rendered report of each layout would carry.
-EXTENSIONS: dict[str, str] = {**{layout: ".txt" for layout in LAYOUTS}, "markdown": ".md", "html": ".html"}
+EXTENSIONS: dict[str, str] = {**{layout: ".txt" for layout in LAYOUTS}, "markdown": ".md", "md_converter": ".md",
+                               "html": ".html"}
 
 NBSP = "\xa0"
 

@@ -234,6 +234,232 @@ def crawler_expected(rep: Report, sty: "_Style", doc: "_Doc") -> Report:
                   division_code=rep.division_code, year_source=rep.year_source, agency_source=rep.agency_source)
 
 
+# --------------------------------------------------------------------------------------------
+# md_converter: what PDF-to-markdown converters make of a report
+# --------------------------------------------------------------------------------------------
+
+_GENERIC = ("项目", "数据")  # a converter's header for a table it found no header for: 项目 | 数据1 | 数据2 …
+
+
+def _md(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _md_table(rows: list[list[str]], header: list[str] | None = None) -> list[str]:
+    """A markdown table: ``header`` (or the first row) then the separator and the rows."""
+    if header is None:
+        header, rows = rows[0], rows[1:]
+    return [_md(header), "|" + "|".join(["---"] * len(header)) + "|"] + [_md(r) for r in rows]
+
+
+def _generic_header(width: int, labels: int = 1) -> list[str]:
+    return [_GENERIC[0]] * labels + [f"{_GENERIC[1]}{k + 1}" for k in range(width)]
+
+
+def _broken(word: str, rng) -> list[str]:
+    """A header word broken over lines the way a converter splits a narrow cell: 商 / 业 / 企业."""
+    if len(word) <= 2:
+        return [word]
+    cut = rng.randint(1, len(word) - 1)
+    return [word[:cut], word[cut:]]
+
+
+class _MdState:
+    """What the md_converter rendering of one report did that the parser must undo: the cells it moved."""
+
+    def __init__(self) -> None:
+        self.moved: set[tuple[str, str]] = set()  # (row key, field) of table 2 cells printed under their row
+        self.page = 1
+
+
+def _md_converter(rep: Report, sty: "_Style", doc: "_Doc") -> tuple[str, _MdState]:
+    """The markdown a PDF converter makes of ``rep`` (see the module docstring)."""
+    from .render import (_APPLICANTS_HEAD, _IDENTITY_NOTE, _ORGS_HEAD, _RESULTS_LABEL, _app_labels, _app_rows,
+                         _counts, _group_label, _half, _heading, _is_sub, _pro_rows, _review_heads,
+                         _field_label, _ARTICLE_ITEM, _INFO_HEAD, _cn)
+    from ..templates import APPLICANT_LABELS, REVIEW_RESULT_LABELS
+
+    rng = sty.rng
+    state = _MdState()
+    blank = sty.blank if sty.blank is not None else ""
+    out: list[str] = []
+
+    def span() -> str:
+        return f'<span id="page-{state.page - 1}-{rng.randint(0, 9)}"></span>' if rng.random() < 0.5 else ""
+
+    def heading(text: str) -> str:
+        return rng.choice(("## {s}{t}", "# {s}{t}", "**{t}**", "{t}")).format(s=span(), t=text)
+
+    def footer() -> None:
+        if rng.random() < 0.6:
+            out.extend(["", rng.choice(("— {n} —", "- {n} -", "第 {n} 页")).format(n=state.page), ""])
+        state.page += 1
+
+    # the title: an image first, then the title as the converter saw it (bold, with anchors, broken)
+    if rng.random() < 0.4:
+        out += ["![](_page_0_Picture_0.jpeg)", ""]
+    rest = doc.title[len(doc.agency):]
+    year = str(doc.year)
+    u = rng.random()
+    if u < 0.35:
+        out += [f"# {span()}**{doc.agency}**", "", f"# **{year}** {rest[len(year):]}", ""]
+    elif u < 0.6:
+        cut = rest.index("年") + 1
+        out += [f"**{doc.agency}{rest[:cut]}**", "", f"**{rest[cut:]}**", ""]
+    else:
+        out += [f"# {span()}{doc.title}", ""]
+    for p in doc.intro:
+        out += [p, ""]
+    out += [heading(_heading(1, sty)), ""]
+    for p in doc.overview:
+        out += [p, ""]
+    footer()
+
+    # table 2: a mini-table per article item; labels stranded before a table of values; a value
+    # pulled out of its row with a note
+    out += [heading(_heading(2, sty)), ""]
+    rows2 = _pro_rows(rep, sty)
+    blocks: list[list[tuple[str, str, list[tuple[str, str | None]]]]] = []
+    for row in rows2:
+        if blocks and _ARTICLE_ITEM.get(blocks[-1][0][0]) == _ARTICLE_ITEM.get(row[0]) and \
+                [f for f, _ in blocks[-1][0][2]] == [f for f, _ in row[2]]:
+            blocks[-1].append(row)
+        else:
+            blocks.append([row])
+    last_item = None
+    for block in blocks:
+        key0, _, vals0 = block[0]
+        fields = [f for f, _ in vals0]
+        item = _ARTICLE_ITEM.get(key0)
+        head = [_INFO_HEAD] + [_field_label(key0, f, sty).replace("\n", "") for f in fields]
+        article = _half(sty.article.format(n=_cn(item)), sty.fw) if item is not None and item != last_item else None
+        last_item = item
+        u = rng.random()
+        if u < 0.25 and article is None or u < 0.15:
+            # the labels stranded as lines before a table of the values only
+            if article:
+                out += [article, ""]
+            out += [label for _, label, _ in block for label in (label, "")]
+            out += _md_table([[blank if t is None else t for _, t in vals] for _, _, vals in block], head[1:]) + [""]
+            continue
+        table: list[list[str]] = []
+        if article:
+            table.append([article] + [""] * len(fields))
+        table.append(head)
+        pending: list[str] = []
+        for key, label, vals in block:
+            texts = [blank if t is None else t for _, t in vals]
+            movable = [j for j, (f, t) in enumerate(vals) if t is not None and f not in AMOUNT_FIELDS
+                       and f not in SIGNED_FIELDS and t.isdigit()]
+            if len(fields) > 1 and movable and all(texts) and not pending and rng.random() < 0.3:
+                j = rng.choice(movable)
+                note = f"{texts[j]}（含修订 {rng.randint(1, 9)} 件）"
+                texts[j] = ""
+                state.moved.add((key, vals[j][0]))
+                table.append([label] + texts)
+                out += _md_table(table) + ["", note, ""]
+                table = []
+                continue
+            if any(t is not None for _, t in vals) and rng.random() < 0.15:
+                table.append([label] + [""] * len(fields))  # a tall row split in two: label, then values
+                table.append([""] + texts)
+            else:
+                table.append([label] + texts)
+        if table:
+            out += _md_table(table) + [""]
+    footer()
+
+    # table 3: the header as broken words or filled with "-"; the rows in mini-tables with a
+    # generic header; a spurious header row inside a group; footers and the heading again between
+    h3 = _heading(3, sty)
+    out += [heading(h3), ""]
+    fill = rng.choice(("", "-"))
+    orgs = list(APPLICANT_COLUMNS[1:-1])
+    if rng.random() < 0.5:
+        words = [_broken(APPLICANT_LABELS[c][0], rng) for c in orgs]
+        depth = max(len(w) for w in words)
+        header = [[_half(_IDENTITY_NOTE, sty.fw), fill, fill, _APPLICANTS_HEAD] + [fill] * 6,
+                  [fill] * 3 + [APPLICANT_LABELS["natural_person"][0], _ORGS_HEAD] + [fill] * 4 +
+                  [APPLICANT_LABELS["total"][0]]]
+        for d in range(depth):
+            header.append([fill] * 4 + [w[d] if d < len(w) else fill for w in words] + [fill])
+    else:
+        header = [[_half(_IDENTITY_NOTE, sty.fw), fill, fill, _APPLICANTS_HEAD] + [fill] * 6,
+                  [fill] * 3 + [APPLICANT_LABELS["natural_person"][0], _ORGS_HEAD] + [fill] * 4 +
+                  [APPLICANT_LABELS["total"][0]],
+                  [fill] * 4 + [APPLICANT_LABELS[c][0] for c in orgs] + [fill]]
+    out += _md_table(header) + [""]
+    labels = _app_labels(sty.fw, sty.num, sty.quote, sty.partial_short)
+    rows3 = _app_rows(rep)
+    first_outcome = next(r for r in rows3 if r.group not in ("received", "carried"))
+    seen_groups: set[str] = set()
+    chunks: list[list[tuple[str, list[str]]]] = [[]]
+    for r in rows3:
+        label = labels[r.key]
+        if _is_sub(r) and r.group not in seen_groups:
+            seen_groups.add(r.group)
+            label = _group_label(r.group, sty.fw) + " " + label
+            chunks.append([])
+        elif r is first_outcome:
+            label = _RESULTS_LABEL + " " + label
+        elif r.group in ("other", "total") and not _is_sub(r) and chunks[-1] and rng.random() < 0.3:
+            chunks.append([])
+        values = [blank if t is None else t for t in _counts(rep.applications[r.key], sty)]
+        chunks[-1].append((label, values))
+    chunks = [c for c in chunks if c]
+    repeat_at = rng.randrange(1, len(chunks)) if len(chunks) > 1 and rng.random() < 0.4 else None
+    for n, chunk in enumerate(chunks):
+        if n:
+            footer()
+            if n == repeat_at:
+                out += [heading(h3), ""]
+        u = rng.random()
+        if u < 0.2 and n:
+            # the labels stranded before a table of values (a converter that lost the label column)
+            for label, _ in chunk:
+                out += [label, ""]
+            out += _md_table([v for _, v in chunk], _generic_header(7, 0)) + [""]
+            continue
+        rows = [[label] + values for label, values in chunk]
+        if len(rows) > 2 and rng.random() < 0.3:  # a spurious header row inside the group
+            k = rng.randint(1, len(rows) - 1)
+            rows.insert(k, _generic_header(7))
+        out += _md_table(rows, _generic_header(7)) + [""]
+
+    # table 4: the header filled, the values
+    out += [heading(_heading(4, sty)), ""]
+    litigation, kinds = _review_heads()
+    results = [REVIEW_RESULT_LABELS[c][0] for c in REVIEW_COLUMNS]
+    fill = rng.choice(("", "-"))
+    values = [blank if t is None else t for k in REVIEW_ROWS for t in _counts(rep.reviews[k], sty)]
+    out += _md_table([[kinds[0]] + [fill] * 4 + [litigation] + [fill] * 9,
+                      results + [kinds[1]] + [fill] * 4 + [kinds[2]] + [fill] * 4,
+                      [fill] * 5 + results + results, values]) + [""]
+    out += [heading(_heading(5, sty, doc.problems_variant)), ""]
+    for p in doc.problems:
+        out += [p, ""]
+    out += [heading(_heading(6, sty)), ""]
+    for p in doc.other + doc.closing:
+        out += [p, ""]
+    return "\n".join(out), state
+
+
+def _lay_md_converter(rep: Report, sty: "_Style", doc: "_Doc", encoding: str) -> str:
+    return _md_converter(rep, sty, doc)[0]
+
+
+def md_converter_expected(rep: Report, sty: "_Style", doc: "_Doc") -> Report:
+    """The record itself, the cells printed under their row with a note inferred (moved_with_note),
+    the title found whatever the converter did to it."""
+    _, state = _md_converter(rep, sty, doc)
+    out = Report.from_json(rep.to_json())
+    for key, f in state.moved:
+        cell = out.proactive[key][f]
+        out.proactive[key][f] = cell._replace(status=Status.INFERRED, rule=Rule.MOVED_WITH_NOTE)
+    out.year_source = out.agency_source = "title"
+    return out
+
+
 #: Layout -> (renderer, expected record) of the layouts of this module.
-LAYOUT_FUNCS = {"crawler": _lay_crawler}
-EXPECTED_FUNCS = {"crawler": crawler_expected}
+LAYOUT_FUNCS = {"crawler": _lay_crawler, "md_converter": _lay_md_converter}
+EXPECTED_FUNCS = {"crawler": crawler_expected, "md_converter": md_converter_expected}
