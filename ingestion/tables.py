@@ -104,6 +104,33 @@ def matcher_for(slots: Sequence[Slot]) -> LabelMatcher:
     return matcher
 
 
+def _header_words() -> str:
+    from .templates import (APPLICANT_LABELS, PROACTIVE_FIELD_LABELS, REVIEW_RESULT_LABELS, REVIEW_ROW_LABELS)
+
+    words = [label for label, _ in APPLICANT_LABELS.values()] + [label for label, _ in REVIEW_RESULT_LABELS.values()]
+    words += [part for label, _ in REVIEW_ROW_LABELS.values() for part in label.split("·")]
+    words += list(PROACTIVE_FIELD_LABELS.values())
+    words += ["申请人情况", "法人或其他组织", "信息内容", "采购总金额", "本年发件", "现行有效件",
+              "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)"]
+    return "\x00".join(normalize_label(w) for w in words)
+
+
+#: The form's column headers, each a word of this text ("\x00" between them).
+_HEADER_WORDS = _header_words()
+# A converter's header for a table it found none for: 项目 | 数据1 | 数据2 … (or 列1, Col1)
+_GENERIC_HEADER = re.compile(r"^(?:项目|数据\d*|列\d+|col\d+|column\d+)$", re.IGNORECASE)
+
+
+def is_header_row(texts: Sequence[str]) -> bool:
+    """Whether every text of a row is a column header of the form, or a piece of one (a header word a
+    converter broke over lines: 商 / 业企业, 社会公 / 益组织), or a converter's generic header."""
+    for text in texts:
+        norm = normalize_label(text)
+        if norm and norm not in _HEADER_WORDS and not _GENERIC_HEADER.match(norm):
+            return False
+    return True
+
+
 @dataclass(slots=True)
 class _Run:
     tokens: list[Token]
@@ -167,8 +194,11 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                 label_column = label is not None or _INFO_HEAD in line.norm or "第二十条" in line.norm
         tokens = line.tokens
         if tokens:
-            if line.row and texts and label is None and all(t.number is None and not t.raw for t in tokens):
-                tokens = []  # empty padding cells of a header row ("第二十条第（一）项 | |||")
+            if (line.row and texts and label is None and all(t.number is None for t in tokens)
+                    and (all(not t.raw for t in tokens) or is_header_row(texts))):
+                # empty padding cells of a header row ("第二十条第（一）项 | |||"), or its empty cells
+                # filled with "-" by a PDF converter ("| - | 商 | 科 | 社会公 | 法律服 | 其他 | - |")
+                tokens = []
             elif (has_aliases and not seen) or i < header_end:
                 if line.row or texts:
                     if all(t.number is None for t in tokens):

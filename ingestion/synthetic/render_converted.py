@@ -424,6 +424,15 @@ def _md_converter(rep: Report, sty: "_Style", doc: "_Doc") -> tuple[str, _MdStat
         if len(rows) > 2 and rng.random() < 0.3:  # a spurious header row inside the group
             k = rng.randint(1, len(rows) - 1)
             rows.insert(k, _generic_header(7))
+        if n and rng.random() < 0.25:  # the applicant header again on a new page, its empty cells "-"
+            fill = rng.choice(("-", "", "—"))
+            words = [_broken(APPLICANT_LABELS[c][0], rng) for c in orgs]
+            head = [[fill, APPLICANT_LABELS["natural_person"][0], _ORGS_HEAD] + [fill] * 4 +
+                    [APPLICANT_LABELS["total"][0]]]
+            head += [[fill, fill] + [w[d] if d < len(w) else fill for w in words] + [fill]
+                     for d in range(max(len(w) for w in words))]
+            out += _md_table(head + rows) + [""]
+            continue
         out += _md_table(rows, _generic_header(7)) + [""]
 
     # table 4: the header filled, the values
