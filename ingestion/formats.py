@@ -145,6 +145,12 @@ def _looks_binary(text: str) -> bool:
     return bool(sample) and len(_CONTROL.findall(sample)) / len(sample) > 0.02
 
 
+# A page Word saved as HTML (its Office namespaces, its paragraph class)
+_WORD_HTML = re.compile(r"urn:schemas-microsoft-com:office|class=\"?MsoNormal")
+# The <meta> tags in which Chinese government CMSs (TRS and others) name an article's title,
+# date and source, as the header lines a saved page or crawler record prints them with.
+_META_FIELDS = {"articletitle": "标题", "pubdate": "发布时间", "contentsource": "来源"}
+
 _BLOCK_TAGS = frozenset(
     "p div br h1 h2 h3 h4 h5 h6 li tr td th title section article header footer ul ol dt dd blockquote pre".split()
 )
@@ -192,6 +198,21 @@ def read_html(data: bytes) -> Document:
     # (element iteration, in document order as the XPath union was, at a fifth of its cost)
     for bad in list(root.iter("script", "style", "noscript", "template")):
         _drop_tree(bad)
+    if _WORD_HTML.search(text, 0, 5000) is not None:
+        # Word's "save as web page" wraps its source lines inside the text (a label broken
+        # over two lines); in HTML a line break in text is a space
+        for el in root.iter():
+            if el.text and "\n" in el.text:
+                el.text = el.text.replace("\r", "").replace("\n", " ")
+            if el.tail and "\n" in el.tail:
+                el.tail = el.tail.replace("\r", "").replace("\n", " ")
+    # what a CMS says of the article in its <meta> tags, ahead of the page's own text for the metadata
+    fields = []
+    for el in root.iter("meta"):
+        label = _META_FIELDS.get(str(el.get("name") or "").lower())
+        content = (el.get("content") or "").strip()
+        if label and content:
+            fields.append(f"{label}：{content}")
     tables: list[list[Line]] = []
     table_texts: list[str] = []
     # Data tables are the innermost ones: many sites lay a whole page out in an outer
@@ -218,11 +239,15 @@ def read_html(data: bytes) -> Document:
         if i % 2:
             lines.extend(tables[int(chunk)])
         else:
-            part = text_lines(chunk, where=lambda n, o=offset: f"line {n + o}")
+            # outside a table an NBSP is a space: a paragraph of &nbsp; is no blank cell
+            part = text_lines(chunk.replace("\xa0", " ") if "\xa0" in chunk else chunk,
+                              where=lambda n, o=offset: f"line {n + o}")
             lines.extend(part)
             offset += chunk.count("\n")
     # the page's text for metadata, tables included (a 发文机关 often stands in a table)
     text_with_tables = re.sub("\ue000TABLE(\\d+)\ue000", lambda m: table_texts[int(m.group(1))], plain)
+    if fields:
+        text_with_tables = "\n".join(fields) + "\n" + text_with_tables
     return Document("html", lines, text_with_tables)
 
 

@@ -11,27 +11,33 @@ _WS = re.compile(r"\s+")
 _TITLE = re.compile(
     r"^(?P<pre>.*?)(?:关于)?(?P<year>(?:19|20)\d{2})年度?(?P<mid>.*?)政府信息公开(?:工作)?的?(?:年度?报告|年报)(?:\(.*\))?$"
 )
-# The end of a title: a line that ends a title broken over several lines ends with it.
-_TITLE_END = re.compile(r"政府信息公开(?:工作)?的?(?:年度?报告|年报)(?:\(.*\))?$")
+# The last line of a title broken over lines: nothing but the end of a title ("政府信息公开工作年度报告").
+_TITLE_TAIL = re.compile(r"^(?:年度?|度)?(?:政府信息公开)?(?:工作)?的?(?:年度?报告|年报)(?:\(.*\))?$")
 # A year written in Chinese numerals: 二〇二三年
 _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678" + "9")
 _CN_YEAR = re.compile("[〇○零一二三四五六七八九]{4}(?=年)")
-_AGENCY_FIELD = re.compile(r"(?:发文机关|发布机构|发文单位|发布机关|发布单位)\s*[:：]\s*([^\s|，,;；]+)")
+# (a field and its value may stand in two cells of a table: "发布机构： | 清溪县人民政府")
+_AGENCY_FIELD = re.compile(r"(?:发文机关|发布机构|发文单位|发布机关|发布单位)\s*[:：][\s|]*([^\s|，,;；]+)")
 # A saved page's source field: the agency only where it reads as one (not a web site's name).
-_SOURCE_FIELD = re.compile(r"(?:信息来源|来源)\s*[:：]\s*([^\s|，,;；]+)")
+_SOURCE_FIELD = re.compile(r"(?:信息来源|来源)\s*[:：][\s|]*([^\s|，,;；]+)")
 # The signature at the end of a report: the body, then the date it was signed ("2024年1月25日").
 _SIGNED_DATE = re.compile(r"^((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日$")
 _DATE_FIELD = re.compile(
-    r"(?:成文日期|发布日期|公开日期|发布时间|发文日期|生成日期|印发日期)\s*[:：]?\s*"
+    r"(?:成文日期|发布日期|公开日期|发布时间|发文日期|生成日期|印发日期)\s*[:：]?[\s|]*"
     r"((?:19|20)\d{2})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
 )
-_INDEX = re.compile(r"索\s*引\s*号\s*[:：]?\s*([0-9A-Za-z][0-9A-Za-z\-/_.]*)")
+_INDEX = re.compile(r"索\s*引\s*号\s*[:：]?[\s|]*([0-9A-Za-z][0-9A-Za-z\-/_.]*)")
 _DIVISION = re.compile(r"^(\d{6})(?=[-/_.]|$)")
-_YEAR_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年度?\s*(?:政府信息公开|本机关|我)")
+_YEAR_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年度?\s*政府信息公开")
+# "2023年，我局…", "2023年本机关…": a weaker sign (a report names next year's plans the same way:
+# "2024年我局将…"), taken last, and the earliest year so named
+_YEAR_OF_BODY = re.compile(r"((?:19|20)\d{2})\s*年度?\s*(?:本机关|我)")
 # "本报告所列数据统计期限为2024年1月1日至2024年12月31日", "统计期限自2023年1月1日起至…止":
 # the statistics period starts on 1 January of the year the report covers
 _STATISTICS_PERIOD = re.compile(
     r"统计(?:期限|时限|期间|区间|时间|时段|范围|周期)\s*(?:为|是|自|从|:)?\s*((?:19|20)\d{2})\s*年\s*0?1\s*月\s*0?1\s*日"
+    # "所列数据截止日期为2023年12月31日", "数据统计截至2023年12月31日": the period ends on 31 December
+    r"|(?:截止日期为|截止时间为|截止到|截至|截止)\s*((?:19|20)\d{2})\s*年\s*12\s*月\s*31\s*日"
 )
 #: A report published in these months of a year covers the year before (reports are due by
 #: 31 January; late ones follow within months).  Later in the year the date says nothing sure.
@@ -85,7 +91,7 @@ def _title(line: str, above: list[str]) -> re.Match[str] | None:
     if _CN_YEAR.search(line):
         line = _CN_YEAR.sub(lambda m: m.group().translate(_CN_DIGITS), line)
     m = _TITLE.match(line)
-    if m is not None or not _TITLE_END.search(line):
+    if m is not None or not _TITLE_TAIL.match(line):
         return m
     joined = line
     for previous in reversed(above[-2:]):
@@ -153,7 +159,7 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
     if meta.year is None:
         m = _STATISTICS_PERIOD.search(nfkc(head))
         if m:
-            meta.year, meta.year_source = int(m.group(1)), "statistics_period"
+            meta.year, meta.year_source = int(m.group(1) or m.group(2)), "statistics_period"
     if meta.year is None:
         m = _YEAR_IN_TEXT.search(head[:5000])
         if m:
@@ -163,6 +169,10 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
             meta.year, meta.year_source = int(meta.published[:4]) - 1, "published"
     if meta.agency is None or meta.year is None:
         _signature(text, meta)
+    if meta.year is None:
+        years = [int(y) for y in _YEAR_OF_BODY.findall(head[:5000])]
+        if years:
+            meta.year, meta.year_source = min(years), "text"
     return meta
 
 

@@ -66,13 +66,13 @@ __all__ = ["LAYOUTS", "ENCODINGS", "EXTENSIONS", "Unrenderable", "expected", "re
 LAYOUTS: tuple[str, ...] = (
     "pipe", "tab_cells", "cell_lines", "nbsp_cells", "pdf_spaces", "pdf_text", "markdown", "html",
     # (render_converted.py)
-    "crawler", "md_converter",
+    "crawler", "md_converter", "saved_page", "saved_html", "word_html",
 )
 #: Every encoding :func:`render` writes (``utf-8-sig`` = UTF-8 with a BOM).
 ENCODINGS: tuple[str, ...] = ("utf-8", "utf-8-sig", "gb18030")
 #: The file extension a rendered report of each layout would carry.
 EXTENSIONS: dict[str, str] = {**{layout: ".txt" for layout in LAYOUTS}, "markdown": ".md", "md_converter": ".md",
-                               "html": ".html"}
+                               "html": ".html", "saved_html": ".html", "word_html": ".htm"}
 
 NBSP = "\xa0"
 

@@ -469,6 +469,219 @@ def md_converter_expected(rep: Report, sty: "_Style", doc: "_Doc") -> Report:
     return out
 
 
+# --------------------------------------------------------------------------------------------
+# saved_page, saved_html: a whole web page saved (as text by a crawler, or as HTML)
+# --------------------------------------------------------------------------------------------
+
+_NAV = ("首页", "政务公开", "政府信息公开", "政策文件", "互动交流", "办事服务", "走进本区", "专题专栏")
+_SCRIPT_TEXT = ("var _hmt = _hmt || [];", "(function() {", "  var hm = document.createElement(\"script\");",
+                "  hm.src = \"https://hm.baidu.com/hm.js?{h}\";", "  var s = document.getElementsByTagName(\"script\")[0];",
+                "  s.parentNode.insertBefore(hm, s);", "})();")
+
+
+def _related(doc: "_Doc", rng) -> list[tuple[str, str]]:
+    """A page's list of related articles: the body's reports of other years, with their dates."""
+    years = [doc.year - k for k in (1, 2, 3)] + [doc.year + 1]
+    out = []
+    for y in rng.sample(years, rng.randint(2, 4)):
+        out.append((f"{doc.agency}{y}年政府信息公开工作年度报告", f"{y + 1}-01-{rng.randint(10, 31):02d}"))
+    return out
+
+
+def _lay_saved_page(rep: Report, sty: "_Style", doc: "_Doc", encoding: str) -> str:
+    """A whole page saved as text by a crawler: a header block, the site's navigation and
+    breadcrumbs, the text of its scripts, the report (as one of the text layouts of web pages
+    lays it out), the related articles and the footer."""
+    from .render import _lay_cell_lines, _lay_pipe, _lay_tab_cells
+
+    rng = sty.rng
+    h = "".join(rng.choice("0123456789abcdef") for _ in range(32))
+    out: list[str] = []
+    if rng.random() < 0.6:
+        out += [f"标题：{doc.title}", f"发布时间：{doc.published} {rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}",
+                f"发布机构：{doc.publisher}",
+                f"原文链接：http://www.example.gov.cn/art/{doc.year + 1}/1/{rng.randint(1, 28)}/art_{rng.randint(1000, 9999)}"
+                f"_{rng.randint(100000, 999999)}.html", ""]
+    nav = rng.sample(_NAV, rng.randint(4, len(_NAV)))
+    out += nav if rng.random() < 0.5 else ["  ".join(nav)]
+    if rng.random() < 0.5:
+        out += [line.replace("{h}", h) for line in _SCRIPT_TEXT]
+    out += [f"当前位置：首页 > 政务公开 > 政府信息公开 > 政府信息公开年报", ""]
+    body = rng.choice((_lay_pipe, _lay_cell_lines, _lay_tab_cells))
+    out.append(body(rep, sty, doc, encoding))
+    out += ["", "【打印本页】 【关闭窗口】", "相关文章："]
+    out += [f"{title}  {date}" for title, date in _related(doc, rng)]
+    out += ["", f"主办：{doc.agency}  |  网站标识码：{rng.randint(1000000000, 9999999999)}  |  "
+                f"苏ICP备{rng.randint(10000000, 99999999)}号-1", f"版权所有 © {doc.year + 1} {doc.agency}"]
+    if rng.random() < 0.5:
+        out += [line.replace("{h}", h) for line in _SCRIPT_TEXT]
+    return "\n".join(out)
+
+
+def _lay_saved_html(rep: Report, sty: "_Style", doc: "_Doc", encoding: str) -> str:
+    """A whole page saved as HTML: the CMS's <meta> fields, a layout table with the logo and the
+    search box, the navigation, breadcrumbs, a table of the article's fields (索引号, 发布机构,
+    发布日期 in cells of their own), the report, a table of related articles, scripts."""
+    from .render import _SCRIPT, _heading, _html_table, _table2, _table3, _table4
+
+    rng = sty.rng
+    nl = "\n" if rng.random() < 0.7 else ""
+    charset = {"utf-8": "utf-8", "utf-8-sig": "UTF-8", "gb18030": "gb2312"}[encoding]
+    h = "".join(rng.choice("0123456789abcdef") for _ in range(32))
+    site = f"{doc.agency}门户网站" if rng.random() < 0.5 else "政府信息公开"
+    head = [f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">',
+            f"<title>{doc.title}_{site}</title>"]
+    if rng.random() < 0.7:
+        head += [f'<meta name="ArticleTitle" content="{doc.title}">', f'<meta name="PubDate" content="{doc.published} '
+                 f'{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}">', f'<meta name="ContentSource" content="{doc.publisher}">',
+                 f'<meta name="SiteName" content="{site}">', '<meta name="ColumnName" content="政府信息公开年报">']
+    head += [_SCRIPT.format(h=h), "<style>.nav li{float:left} td{border:1px solid #ccc}</style>"]
+    nav = "".join(f'<li><a href="/{k}/">{name}</a></li>' for k, name in enumerate(rng.sample(_NAV, 6)))
+    body = [f'<table class="top" width="100%"><tr><td><img src="/images/logo.png" alt="{doc.agency}"></td>'
+            '<td><input type="text" name="q"> 搜索</td></tr></table>',
+            f'<div class="nav"><ul>{nav}</ul></div>',
+            '<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; 政府信息公开年报</div>',
+            '<table class="xxgk_info">'
+            f'<tr><td>索引号：</td><td>{doc.index_no}</td><td>发布机构：</td><td>{doc.publisher}</td></tr>'
+            f'<tr><td>发布日期：</td><td>{doc.published}</td><td>文号：</td><td></td></tr></table>',
+            f'<div class="article"><h1>{doc.title}</h1>']
+    body += [f"<p>{p}</p>" for p in doc.intro]
+    body.append(f"<p><strong>{_heading(1, sty)}</strong></p>")
+    body += [f"<p>{p}</p>" for p in doc.overview]
+    body.append(f"<p><strong>{_heading(2, sty)}</strong></p>")
+    t2 = _table2(rep, sty)
+    if t2 is not None:
+        body.append(_html_table(t2, sty, nl))
+    body.append(f"<p><strong>{_heading(3, sty)}</strong></p>")
+    body.append(_html_table(_table3(rep, sty), sty, nl))
+    body.append(f"<p><strong>{_heading(4, sty)}</strong></p>")
+    body.append(_html_table(_table4(rep, sty), sty, nl))
+    body.append(f"<p><strong>{_heading(5, sty, doc.problems_variant)}</strong></p>")
+    body += [f"<p>{p}</p>" for p in doc.problems]
+    body.append(f"<p><strong>{_heading(6, sty)}</strong></p>")
+    body += [f"<p>{p}</p>" for p in doc.other]
+    body += [f'<p style="text-align:right">{p}</p>' for p in doc.closing]
+    body.append("</div>")
+    related = "".join(f'<tr><td><a href="#">{t}</a></td><td>{d}</td></tr>' for t, d in _related(doc, rng))
+    body.append(f'<div class="related"><h3>相关文章</h3><table>{related}</table></div>')
+    body.append(f'<div class="footer">版权所有：{doc.agency} 网站标识码：{rng.randint(1000000000, 9999999999)}'
+                f"<script>document.write('访问量：' + {rng.randint(1000, 99999)});</script></div>")
+    return "\n".join(["<!DOCTYPE html>", '<html lang="zh-CN">', "<head>", *head, "</head>", "<body>", *body,
+                      "</body>", "</html>"])
+
+
+# --------------------------------------------------------------------------------------------
+# word_html: a report Word saved as a web page
+# --------------------------------------------------------------------------------------------
+
+
+def _word_wrap(text: str, rng, width: int = 76) -> str:
+    """Word's HTML source wrapped at about ``width`` characters: after a space, a tag or CJK punctuation."""
+    out, line = [], ""
+    for ch in text:
+        line += ch
+        if len(line) >= width and ch in " >，。、；" and rng.random() < 0.7:
+            out.append(line)
+            line = ""
+    out.append(line)
+    return "\n".join(out)
+
+
+def _word_runs(text: str, rng, font: str, size: str) -> str:
+    """Text in the runs Word cuts it into wherever the formatting history changed (mid-word)."""
+    parts, i = [], 0
+    while i < len(text):
+        k = rng.randint(2, 9)
+        parts.append(text[i:i + k])
+        i += k
+    return "".join(f"<span style='font-size:{size};font-family:{font};mso-hansi-font-family:\"Times New Roman\"'>"
+                   f"{p}</span>" if not p.isascii() else f"<span lang=EN-US style='font-size:{size}'>{p}</span>"
+                   for p in parts)
+
+
+def _word_cell(cell, rng) -> str:
+    text, _, rs, cs = cell
+    attrs = "".join((f" rowspan={rs}" if rs > 1 else "", f" colspan={cs}" if cs > 1 else ""))
+    attrs += (" valign=top style='border:solid windowtext 1.0pt;mso-border-alt:solid windowtext .5pt;"
+              "padding:0cm 5.4pt 0cm 5.4pt'")
+    if text is None or not text.strip():
+        inner = ("<p class=MsoNormal align=center style='text-align:center'><span lang=EN-US "
+                 "style='font-size:10.5pt'><o:p>&nbsp;</o:p></span></p>")
+    else:
+        runs = "<br>".join(_word_runs(part, rng, "宋体", "10.5pt") for part in text.split("\n"))
+        inner = (f"<p class=MsoNormal align=center style='text-align:center'>{runs}<span lang=EN-US "
+                 "style='font-size:10.5pt'><o:p></o:p></span></p>")
+    return _word_wrap(f"<td{attrs}>{inner}</td>", rng)
+
+
+def _word_table(table: "_Table", rng) -> str:
+    out = ["<table class=MsoNormalTable border=1 cellspacing=0 cellpadding=0 style='border-collapse:collapse;"
+           "border:none;mso-border-alt:solid windowtext .5pt;mso-yfti-tbllook:1184'>"]
+    for i, row in enumerate(table.grid):
+        out.append(f" <tr style='mso-yfti-irow:{i};height:20.0pt'>")
+        out += ["  " + _word_cell(c, rng) for c in row]
+        out.append(" </tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _lay_word_html(rep: Report, sty: "_Style", doc: "_Doc", encoding: str) -> str:
+    """A report Word saved as a web page: Office namespaces and XML, labels cut into many <span>
+    runs, blank cells as <o:p>&nbsp;</o:p>, source lines wrapped inside the text."""
+    from .render import _heading, _table2, _table3, _table4
+
+    rng = sty.rng
+    sty.blank = None  # Word prints an empty cell, never a marker the style may pick
+    charset = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "gb18030": "gb2312"}[encoding]
+
+    def para(text: str, head: bool = False, align: str = "") -> str:
+        runs = _word_runs(text, rng, "黑体" if head else "仿宋_GB2312", "16.0pt")
+        style = f" align={align} style='text-align:{align}'" if align else \
+            " style='text-indent:32.0pt;mso-char-indent-count:2.0;line-height:28.0pt'"
+        return _word_wrap(f"<p class=MsoNormal{style}>{runs}<span lang=EN-US style='font-size:16.0pt'>"
+                          "<o:p></o:p></span></p>", rng)
+
+    empty = "<p class=MsoNormal><span lang=EN-US><o:p>&nbsp;</o:p></span></p>"
+    body = [_word_wrap(f"<p class=MsoNormal align=center style='text-align:center'><b>"
+                       f"{_word_runs(doc.title, rng, '方正小标宋简体', '22.0pt')}</b></p>", rng), empty]
+    body += [para(p) for p in doc.intro]
+    body.append(para(_heading(1, sty), head=True))
+    body += [para(p) for p in doc.overview]
+    body.append(para(_heading(2, sty), head=True))
+    t2 = _table2(rep, sty)
+    if t2 is not None:
+        body += [_word_table(t2, rng), empty]
+    body.append(para(_heading(3, sty), head=True))
+    body.append(_word_table(_table3(rep, sty), rng))
+    body.append(para(_heading(4, sty), head=True))
+    body.append(_word_table(_table4(rep, sty), rng))
+    body.append(para(_heading(5, sty, doc.problems_variant), head=True))
+    body += [para(p) for p in doc.problems]
+    body.append(para(_heading(6, sty), head=True))
+    body += [para(p) for p in doc.other]
+    body += [para(p, align="right") for p in doc.closing]
+    head = ('<html xmlns:v="urn:schemas-microsoft-com:vml"\nxmlns:o="urn:schemas-microsoft-com:office:office"\n'
+            'xmlns:w="urn:schemas-microsoft-com:office:word"\nxmlns="http://www.w3.org/TR/REC-html40">\n\n<head>\n'
+            f'<meta http-equiv=Content-Type content="text/html; charset={charset}">\n'
+            '<meta name=ProgId content=Word.Document>\n<meta name=Generator content="Microsoft Word 15">\n'
+            f"<title>{doc.title}</title>\n"
+            "<!--[if gte mso 9]><xml>\n <o:DocumentProperties>\n  <o:Author>Administrator</o:Author>\n"
+            f"  <o:Pages>{rng.randint(3, 9)}</o:Pages>\n  <o:Words>{rng.randint(500, 3000)}</o:Words>\n"
+            " </o:DocumentProperties>\n</xml><![endif]-->\n<style>\n<!--\np.MsoNormal\n\t{margin:0cm;font-size:10.5pt;}\n"
+            "-->\n</style>\n</head>\n\n<body lang=ZH-CN style='tab-interval:21.0pt'>\n\n"
+            "<div class=WordSection1 style='layout-grid:15.6pt'>\n\n")
+    return head + "\n\n".join(body) + "\n\n</div>\n\n</body>\n\n</html>\n"
+
+
+def _titled(rep: Report, sty: "_Style", doc: "_Doc") -> Report:
+    """The record itself, its agency and year from its title (printed in pieces the parser joins)."""
+    out = Report.from_json(rep.to_json())
+    out.year_source = out.agency_source = "title"
+    return out
+
+
 #: Layout -> (renderer, expected record) of the layouts of this module.
-LAYOUT_FUNCS = {"crawler": _lay_crawler, "md_converter": _lay_md_converter}
-EXPECTED_FUNCS = {"crawler": crawler_expected, "md_converter": md_converter_expected}
+LAYOUT_FUNCS = {"crawler": _lay_crawler, "md_converter": _lay_md_converter, "saved_page": _lay_saved_page,
+                "saved_html": _lay_saved_html, "word_html": _lay_word_html}
+EXPECTED_FUNCS = {"crawler": crawler_expected, "md_converter": md_converter_expected, "saved_html": _titled,
+                  "word_html": _titled}
