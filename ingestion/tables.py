@@ -131,6 +131,27 @@ def is_header_row(texts: Sequence[str]) -> bool:
     return True
 
 
+# A row's label starts with its number: 1. （三） 一、 (1) (normalised: "1." "(三)" "一." "(1)")
+_ROW_NUMBER = re.compile(r"^(?:\((?:\d{1,2}|[一二三四五六七八九十]{1,3})\)|(?:\d{1,2}|[一二三四五六七八九十]{1,3})\.)")
+
+
+# The label of a group of rows, which holds no values of its own: 三、本年度办理结果, （三）不予公开 …
+_GROUP_LABEL = re.compile(r"^(?:三\.本年度办理结果|\([三四五六]\)(?:不予公开|无法提供|不予处理|其他处理)$)")
+
+
+def _continues(norm: str) -> bool:
+    """Whether a line's text goes on with the label of the line above: it starts with no row number."""
+    return _ROW_NUMBER.match(norm) is None
+
+
+def _continues_row(line: Line, label: int, events: list) -> bool:
+    """Whether a row of empty cells is the last line of a label cut over rows, the row it names
+    already read from the lines above it."""
+    previous = events[-1] if events else None
+    return (line.markdown and isinstance(previous, _Run) and previous.anchor == label
+            and all(not t.raw for t in line.tokens) and _continues(line.norm))
+
+
 @dataclass(slots=True)
 class _Run:
     tokens: list[Token]
@@ -143,6 +164,8 @@ class _Run:
     markdown: bool = False
     #: the index of a token put back in the run from a note line below it (Rule.MOVED_WITH_NOTE)
     moved: int | None = None
+    #: the normalised text of its line ("" for a line of cells only)
+    text: str = ""
 
 
 @dataclass
@@ -183,6 +206,13 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
     # (table 2) whether the markdown table being read has a label column: its header says 信息内容,
     # or a row names its label; a table of the values only (the labels stranded above it) has none
     label_column = True
+    # A tall row PDF-to-markdown cuts into one row per line of its label, the values on one of
+    # them, the others literally empty: the row that names the label, printed with empty cells,
+    # while its values may still come on a line that goes on with the label (or none at all)
+    waiting: _Run | None = None
+    # ... or the row whose values came first, on a line that began the label, its end (the text
+    # that names the row) still to come on the lines below
+    opened: _Run | None = None
     for i, line in enumerate(lines):
         texts = line.texts
         label = None
@@ -194,10 +224,12 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                 label_column = label is not None or _INFO_HEAD in line.norm or "第二十条" in line.norm
         tokens = line.tokens
         if tokens:
-            if (line.row and texts and label is None and all(t.number is None for t in tokens)
-                    and (all(not t.raw for t in tokens) or is_header_row(texts))):
+            if (line.row and texts and all(t.number is None for t in tokens)
+                    and (label is None and (all(not t.raw for t in tokens) or is_header_row(texts))
+                         or label is not None and _continues_row(line, label, events))):
                 # empty padding cells of a header row ("第二十条第（一）项 | |||"), or its empty cells
-                # filled with "-" by a PDF converter ("| - | 商 | 科 | 社会公 | 法律服 | 其他 | - |")
+                # filled with "-" by a PDF converter ("| - | 商 | 科 | 社会公 | 法律服 | 其他 | - |"),
+                # or the empty cells of the last line of a label cut over rows
                 tokens = []
             elif (has_aliases and not seen) or i < header_end:
                 if line.row or texts:
@@ -209,6 +241,8 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
             if texts:
                 events.append(label)
                 stream_run = None
+                if label is not None and (waiting is None or label != waiting.anchor) or not _continues(line.norm):
+                    waiting = opened = None
             continue
 
         if line.row or texts:
@@ -223,23 +257,36 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                 else:
                     events.append(None)
                 stream_run = None
+                waiting = opened = None
                 continue
-            if (not line.texts and isinstance(previous, _Run) and previous.anchor is not None
-                    and all(t.number is None and not t.raw for t in previous.tokens)):
-                # a label row printed with empty cells, its values on the unlabelled row below
-                # (PDF-to-markdown splits a wrapped row this way).  Only literally empty
-                # cells: a row of "/" or NBSP blanks is a row of blank values.  The value
-                # row's first cells stand under the label row's label columns: skip them.
-                skip = previous.first_cell_col
-                if skip and len(tokens) > skip and all(t.number is None for t in tokens[:skip]):
+            literally_empty = all(t.number is None and not t.raw for t in tokens)
+            if (waiting is not None and not literally_empty
+                    and (not line.texts or label in (None, waiting.anchor) and _continues(line.norm))):
+                # a label row printed with empty cells, its values on the row below: unlabelled, or
+                # going on with the label.  Only literally empty cells: a row of "/" or NBSP blanks is
+                # a row of blank values.  An unlabelled value row's first cells stand under the label
+                # row's label columns: skip them.
+                skip = waiting.first_cell_col
+                if not line.texts and skip and len(tokens) > skip and all(t.number is None for t in tokens[:skip]):
                     tokens = tokens[skip:]
-                previous.tokens = list(tokens)
+                waiting.tokens = list(tokens)
+                waiting = opened = None
+            elif (label is not None and line.markdown and literally_empty and opened is not None
+                  and (_continues(line.norm) or _GROUP_LABEL.match(opened.text))):
+                # the values stood on a row above, whose text began the label this row goes on with
+                # (or was the label of the row's group: "（三）不予公开" then "（1）属于国家秘密")
+                opened.anchor = label
+                waiting = opened = None
             else:
                 if (align == "left" and line.markdown and not line.texts and not tokens[0].raw and len(tokens) > 1
                         and label_column):
                     tokens = tokens[1:]  # a markdown row without its label: its first column is the empty label cell
-                events.append(_Run(list(tokens), anchor=label if line.texts else None, pad_right=line.pad_right,
-                                   first_cell_col=line.first_cell_col, markdown=line.markdown))
+                run = _Run(list(tokens), anchor=label if line.texts else None, pad_right=line.pad_right,
+                           first_cell_col=line.first_cell_col, markdown=line.markdown,
+                           text=line.norm if line.texts else "")
+                events.append(run)
+                waiting = run if run.anchor is not None and literally_empty else None
+                opened = run if run.anchor is None and run.text and run.markdown and not literally_empty else None
             stream_run = None
         elif stream_run is not None:
             stream_run.tokens.extend(tokens)
@@ -247,6 +294,7 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
             # one cell per line: stray blank lines (NBSP) follow a table, they do not precede a row
             stream_run = _Run(list(tokens), stream=True, pad_right=True)
             events.append(stream_run)
+            waiting = opened = None
     # The label printed next to each run: the nearest event before (after) it that is not
     # unrecognised text (the rest of a broken label), when that event is a label.
     runs: list[_Run] = []

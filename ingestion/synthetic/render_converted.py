@@ -22,7 +22,7 @@ from ..digits import AMOUNT, COUNT, SIGNED, read_run, resolve_by_columns, splits
 from ..record import UNREAD, Cell, Report, Rule, Status, read_cell
 from ..templates import AMOUNT_FIELDS, APPLICANT_COLUMNS, NON_OUTCOME_ROWS, PROACTIVE_ROWS, REVIEW_COLUMNS, \
     REVIEW_ROWS, SIGNED_FIELDS
-from ..text import classify
+from ..text import classify, normalize_label
 
 if TYPE_CHECKING:
     from .render import _Doc, _Style, _Table
@@ -264,6 +264,25 @@ def _broken(word: str, rng) -> list[str]:
     return [word[:cut], word[cut:]]
 
 
+def _cut_label(label: str, key: str, rng) -> list[str]:
+    """A long label cut into the two or three lines of a narrow cell (a line never starts with
+    the punctuation that ends the one before); one line keeps a whole alias of the row, none
+    carries another row's (else the parser could not know the row, and must not guess it)."""
+    from .render import _NORM_ALIASES, _foreign_alias
+
+    own = next(aliases for k, aliases in _NORM_ALIASES if k == key)
+    for _ in range(8):
+        parts = 2 if len(label) < 24 or rng.random() < 0.5 else 3
+        cuts = sorted(set(rng.sample(range(4, len(label) - 2), parts - 1)))
+        cuts = [c + 1 if label[c] in "，。、；：）)" else c for c in cuts]
+        bounds = [0, *cuts, len(label)]
+        pieces = [label[a:b] for a, b in zip(bounds, bounds[1:]) if label[a:b]]
+        if any(a in normalize_label(p) for p in pieces for a in own) and not any(
+                _foreign_alias(p, key) for p in pieces):
+            return pieces
+    return [label]
+
+
 class _MdState:
     """What the md_converter rendering of one report did that the parser must undo: the cells it moved."""
 
@@ -393,7 +412,7 @@ def _md_converter(rep: Report, sty: "_Style", doc: "_Doc") -> tuple[str, _MdStat
     rows3 = _app_rows(rep)
     first_outcome = next(r for r in rows3 if r.group not in ("received", "carried"))
     seen_groups: set[str] = set()
-    chunks: list[list[tuple[str, list[str]]]] = [[]]
+    chunks: list[list[tuple[str, str, list[str]]]] = [[]]
     for r in rows3:
         label = labels[r.key]
         if _is_sub(r) and r.group not in seen_groups:
@@ -405,7 +424,7 @@ def _md_converter(rep: Report, sty: "_Style", doc: "_Doc") -> tuple[str, _MdStat
         elif r.group in ("other", "total") and not _is_sub(r) and chunks[-1] and rng.random() < 0.3:
             chunks.append([])
         values = [blank if t is None else t for t in _counts(rep.applications[r.key], sty)]
-        chunks[-1].append((label, values))
+        chunks[-1].append((r.key, label, values))
     chunks = [c for c in chunks if c]
     repeat_at = rng.randrange(1, len(chunks)) if len(chunks) > 1 and rng.random() < 0.4 else None
     for n, chunk in enumerate(chunks):
@@ -416,11 +435,19 @@ def _md_converter(rep: Report, sty: "_Style", doc: "_Doc") -> tuple[str, _MdStat
         u = rng.random()
         if u < 0.2 and n:
             # the labels stranded before a table of values (a converter that lost the label column)
-            for label, _ in chunk:
+            for _, label, _ in chunk:
                 out += [label, ""]
-            out += _md_table([v for _, v in chunk], _generic_header(7, 0)) + [""]
+            out += _md_table([v for _, _, v in chunk], _generic_header(7, 0)) + [""]
             continue
-        rows = [[label] + values for label, values in chunk]
+        rows = []
+        for key, label, values in chunk:
+            if len(label) > 14 and rng.random() < 0.3:
+                # a tall row a converter cut into one row per line of its label; the values on one of them
+                pieces = _cut_label(label, key, rng)
+                at = rng.randrange(len(pieces))
+                rows += [[piece] + (values if k == at else [""] * 7) for k, piece in enumerate(pieces)]
+            else:
+                rows.append([label] + values)
         if len(rows) > 2 and rng.random() < 0.3:  # a spurious header row inside the group
             k = rng.randint(1, len(rows) - 1)
             rows.insert(k, _generic_header(7))
