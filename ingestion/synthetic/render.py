@@ -22,6 +22,13 @@ statistical tables -- laid out the way one family of real sources lays them out:
 ``html``       a full HTML page with ``rowspan``/``colspan`` tables
 =============  ==============================================================
 
+and the layouts of :mod:`.render_converted`: ``crawler`` (tables flattened to their inner
+text, cells glued together), ``md_converter`` (a PDF-to-markdown converter's output),
+``saved_page`` (a whole page saved as text by a crawler), ``saved_html`` (a whole page
+saved as HTML) and ``word_html`` (Word's "save as web page"). Where a layout loses what a
+cell needs to be read with certainty, :func:`expected` says which cells come back unread
+and which inferred.
+
 Every layout can be written in every encoding of :data:`ENCODINGS`.  ``seed``
 varies everything the form does not fix -- label punctuation and numbering,
 blank-cell tokens, units of amounts, where PDF extraction breaks a label or

@@ -1,17 +1,31 @@
 """Layouts that PDF converters, crawlers and saved web pages produce (see :mod:`.render`).
 
-=============  ==============================================================
-``crawler``    a crawler's text dump: a header block (标题, 发布时间, 发布机构,
-               原文链接) or a title, prose lines, and each table flattened to
-               its inner text with no separator between cells (one line per
-               table, or per table row): ``（二）部分公开1200000012``
-=============  ==============================================================
+================  ===========================================================
+``crawler``       a crawler's text dump: a header block (标题, 发布时间, 发布机构,
+                  原文链接) or a title, prose lines, and each table flattened to
+                  its inner text with no separator between cells (one line per
+                  table, or per table row): ``（二）部分公开1200000012``
+``md_converter``  a PDF-to-markdown converter's output: anchors and bold in the
+                  title (broken over lines), a mini-table per row group with a
+                  generic header (``| 项目 | 数据1 | … |``), spurious header rows,
+                  header words broken or filled with ``-``, labels stranded before
+                  a table of values, long labels cut into one row per line,
+                  footers and the heading again between groups, a value pulled
+                  out of its row with the cell's note
+``saved_page``    a whole page saved as text by a crawler: header block,
+                  navigation, script text, the report (pipe, cell or tab
+                  lines), related articles, footer
+``saved_html``    a whole page saved as HTML: a CMS's ``<meta>`` fields, layout
+                  and field tables, navigation, scripts, related articles
+``word_html``     Word's "save as web page": labels in many ``<span>`` runs,
+                  ``<o:p>&nbsp;</o:p>`` blanks, source lines wrapped in the text
+================  ===========================================================
 
 Where a layout loses what the parser needs to read a cell with certainty (a run of digits
 that splits into a row's cells in several ways), the cell must come back unread, and a cell
-read by a rule must come back inferred with its rule: :func:`expected` says which, for every
-rendering, by construction (it knows each row's printed run and the rules of
-:mod:`ingestion.digits`).
+read by a rule must come back inferred with its rule: :func:`expected <.render.expected>`
+says which, for every rendering, by construction (it knows each row's printed run, each cell
+it moved, and applies the rules of :mod:`ingestion.digits` to them).
 """
 from __future__ import annotations
 
