@@ -409,8 +409,13 @@ class Run(NamedTuple):
     position: str
 
 
-# Cells glued to text: a CJK character (or a closing bracket) directly followed by digits or blanks.
-_GLUE = re.compile(r"[\u4e00-\u9fff)）][0-9０-９\xa0/／—–－]{3,}")
+# A row of table 3 whose cells are glued to its label: the end of a row label directly followed by
+# five digits or blank markers at least (prose numbers, "信息1136条", do not follow a row's label;
+# text extracted from a PDF puts spaces between cells).
+_GLUE = re.compile(
+    "(?:新收政府信息公开申请数量|上年结转政府信息公开申请数量|予以公开|国家秘密|禁止公开|三安全一稳定[”\"]?|第三方合法权益|"
+    "内部事务信息|过程性信息|执法案卷|查询事项|相关政府信息|另行制作|仍不明确|投诉类申请|重复申请|公开出版物|反复申请|"
+    "已获取信息|其他处理|其他|总计|继续办理)[ \t]?[0-9０-９\xa0/／—–－-]{5,}")
 # A run of cells: digits (decimal points between digits), signs, blank markers (NBSP: an empty
 # cell, &nbsp;) and spaces.
 _MARKS = "/／\\\\—–─－\\-\xa0"
@@ -428,7 +433,7 @@ _GLUED_CUTS = re.compile(
 
 
 def looks_glued(text: str, min_runs: int = 5) -> bool:
-    """Whether ``text`` prints runs of cells glued to their labels, ``min_runs`` times at least."""
+    """Whether ``text`` prints table-3 rows with their cells glued to their labels, ``min_runs`` times at least."""
     count = 0
     for _ in _GLUE.finditer(text):
         count += 1

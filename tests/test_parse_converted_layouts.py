@@ -179,6 +179,16 @@ def test_table_4_blocks_each_sum_to_their_total() -> None:
     assert all(c.status == Status.UNREAD for row in got.reviews.values() for c in row)
 
 
+def test_only_crawler_text_is_read_as_crawler_text() -> None:
+    from fixture_paths import SEEDS, real_report
+    from ingestion.layouts import looks_glued
+
+    for path in [*SEEDS, real_report("hzq2023.txt"), real_report("hzq2024.txt"), real_report("szfgs2024.txt")]:
+        assert not looks_glued(path.read_text(encoding="utf-8")), path.name  # prose numbers, spaced cells
+    for path in CASES:
+        assert looks_glued(path.read_text(encoding="utf-8", errors="replace")) == path.name.startswith("crawler_")
+
+
 # --------------------------------------------------------------------------- the splitter itself
 
 
