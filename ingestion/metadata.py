@@ -78,7 +78,9 @@ _DATA_IMAGE = re.compile(r"!\[[^\]]*\]\(data:[^)]*\)|data:image/[a-z]+;base64,[A
 
 def _norm(line: str) -> str:
     line = nfkc(line)
-    if "<" in line or "*" in line or "![" in line or "|" in line or "_" in line:
+    # (markup is rare; table pipes matter only around a title: a web page flattened to text prints
+    # pipes in most lines of its head)
+    if "<" in line or "**" in line or "![" in line or "__" in line or "|" in line and "报" in line:
         line = _INLINE_MARKUP.sub("", line)
     return _HEADER_LABEL.sub("", _WS.sub("", _MARKUP.sub("", line)))
 

@@ -139,17 +139,17 @@ def _fill(section: Sequence[Line], slots: Sequence[Slot], table: str, warnings: 
     rows: dict[str, dict[str, Cell]] = {}
     missing: list[str] = []
     placed = placement.rows
+    inferred, moved = placement.inferred, placement.moved
     for i, slot in enumerate(slots):
         tokens = placed.get(i)
         if tokens:
             rows[slot.key] = cells = dict.fromkeys(slot.fields, UNREAD)
             fill_row(cells, slot.fields, tokens, amount_fields, table, slot.key, warnings)
-            rule = placement.inferred.get(i)
-            if rule:
-                _infer(cells, rule)
-            if placement.moved:
+            if inferred and i in inferred:
+                _infer(cells, inferred[i])
+            if moved:
                 for f, token in zip(slot.fields, tokens):
-                    if id(token) in placement.moved and cells[f].status != Status.UNREAD:
+                    if id(token) in moved and cells[f].status != Status.UNREAD:
                         cells[f] = cells[f]._replace(status=Status.INFERRED, rule=Rule.MOVED_WITH_NOTE)
             continue
         if i in placement.ambiguous or i in placement.unread:

@@ -145,10 +145,10 @@ def _continues(norm: str) -> bool:
 
 
 def _continues_row(line: Line, label: int, events: list) -> bool:
-    """Whether a row of empty cells is the last line of a label cut over rows, the row it names
-    already read from the lines above it."""
+    """Whether a markdown row of empty cells is the last line of a label cut over rows, the row it
+    names already read from the lines above it."""
     previous = events[-1] if events else None
-    return (line.markdown and isinstance(previous, _Run) and previous.anchor == label
+    return (isinstance(previous, _Run) and previous.anchor == label
             and all(not t.raw for t in line.tokens) and _continues(line.norm))
 
 
@@ -164,7 +164,8 @@ class _Run:
     markdown: bool = False
     #: the index of a token put back in the run from a note line below it (Rule.MOVED_WITH_NOTE)
     moved: int | None = None
-    #: the normalised text of its line ("" for a line of cells only)
+    #: the normalised text of a markdown row with values and no row label: it may begin a label
+    #: cut over rows, the row it names below ("" for every other run)
     text: str = ""
 
 
@@ -224,9 +225,10 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                 label_column = label is not None or _INFO_HEAD in line.norm or "第二十条" in line.norm
         tokens = line.tokens
         if tokens:
-            if (line.row and texts and all(t.number is None for t in tokens)
-                    and (label is None and (all(not t.raw for t in tokens) or is_header_row(texts))
-                         or label is not None and _continues_row(line, label, events))):
+            if line.row and texts and (
+                    label is None and all(t.number is None for t in tokens)
+                    and (all(not t.raw for t in tokens) or is_header_row(texts))
+                    or label is not None and line.markdown and _continues_row(line, label, events)):
                 # empty padding cells of a header row ("第二十条第（一）项 | |||"), or its empty cells
                 # filled with "-" by a PDF converter ("| - | 商 | 科 | 社会公 | 法律服 | 其他 | - |"),
                 # or the empty cells of the last line of a label cut over rows
@@ -241,7 +243,8 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
             if texts:
                 events.append(label)
                 stream_run = None
-                if label is not None and (waiting is None or label != waiting.anchor) or not _continues(line.norm):
+                if (waiting is not None or opened is not None) and (
+                        label is not None and (waiting is None or label != waiting.anchor) or not _continues(line.norm)):
                     waiting = opened = None
             continue
 
@@ -259,8 +262,7 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                 stream_run = None
                 waiting = opened = None
                 continue
-            literally_empty = all(t.number is None and not t.raw for t in tokens)
-            if (waiting is not None and not literally_empty
+            if (waiting is not None and not all(t.number is None and not t.raw for t in tokens)
                     and (not line.texts or label in (None, waiting.anchor) and _continues(line.norm))):
                 # a label row printed with empty cells, its values on the row below: unlabelled, or
                 # going on with the label.  Only literally empty cells: a row of "/" or NBSP blanks is
@@ -271,7 +273,8 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                     tokens = tokens[skip:]
                 waiting.tokens = list(tokens)
                 waiting = opened = None
-            elif (label is not None and line.markdown and literally_empty and opened is not None
+            elif (opened is not None and label is not None and line.markdown
+                  and all(t.number is None and not t.raw for t in tokens)
                   and (_continues(line.norm) or _GROUP_LABEL.match(opened.text))):
                 # the values stood on a row above, whose text began the label this row goes on with
                 # (or was the label of the row's group: "（三）不予公开" then "（1）属于国家秘密")
@@ -281,12 +284,16 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                 if (align == "left" and line.markdown and not line.texts and not tokens[0].raw and len(tokens) > 1
                         and label_column):
                     tokens = tokens[1:]  # a markdown row without its label: its first column is the empty label cell
-                run = _Run(list(tokens), anchor=label if line.texts else None, pad_right=line.pad_right,
-                           first_cell_col=line.first_cell_col, markdown=line.markdown,
-                           text=line.norm if line.texts else "")
+                run = _Run(list(tokens), label if texts else None, None, None, False, line.pad_right,
+                           line.first_cell_col, line.markdown)
                 events.append(run)
-                waiting = run if run.anchor is not None and literally_empty else None
-                opened = run if run.anchor is None and run.text and run.markdown and not literally_empty else None
+                waiting = opened = None
+                if run.anchor is not None:
+                    if not tokens[0].raw and all(not t.raw for t in tokens):
+                        waiting = run  # (a row of values costs one look)
+                elif texts and line.markdown and not all(t.number is None and not t.raw for t in tokens):
+                    run.text = line.norm
+                    opened = run
             stream_run = None
         elif stream_run is not None:
             stream_run.tokens.extend(tokens)
