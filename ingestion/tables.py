@@ -147,7 +147,10 @@ def _continues(norm: str) -> bool:
 def _continues_row(line: Line, label: int, events: list) -> bool:
     """Whether a markdown row of empty cells is the last line of a label cut over rows, the row it
     names already read from the lines above it."""
-    previous = events[-1] if events else None
+    k = len(events) - 1
+    while k >= 0 and events[k] is None:  # across the lines of the label between (text only)
+        k -= 1
+    previous = events[k] if k >= 0 else None
     return (isinstance(previous, _Run) and previous.anchor == label
             and all(not t.raw for t in line.tokens) and _continues(line.norm))
 
@@ -214,6 +217,7 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
     # ... or the row whose values came first, on a line that began the label, its end (the text
     # that names the row) still to come on the lines below
     opened: _Run | None = None
+    before = ""
     for i, line in enumerate(lines):
         texts = line.texts
         label = None
@@ -246,6 +250,13 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                 if (waiting is not None or opened is not None) and (
                         label is not None and (waiting is None or label != waiting.anchor) or not _continues(line.norm)):
                     waiting = opened = None
+                elif opened is not None:
+                    opened.text += line.norm  # the label goes on ("（六）其他" / "处理")
+                # the text a tall row's first lines print with empty cells ("（六）其他" above "处理")
+                if label is None and line.markdown and line.tokens and not is_header_row(texts):
+                    before = before + line.norm if _continues(line.norm) else line.norm
+                else:
+                    before = ""
             continue
 
         if line.row or texts:
@@ -292,9 +303,10 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                     if not tokens[0].raw and all(not t.raw for t in tokens):
                         waiting = run  # (a row of values costs one look)
                 elif texts and line.markdown and not all(t.number is None and not t.raw for t in tokens):
-                    run.text = line.norm
+                    run.text = before + line.norm if _continues(line.norm) else line.norm
                     opened = run
             stream_run = None
+            before = ""
         elif stream_run is not None:
             stream_run.tokens.extend(tokens)
         else:
@@ -444,6 +456,7 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
     bounds = [(-1, -1)] + [(i, r.anchor) for i, r in enumerate(runs) if r.anchor is not None] + [
         (len(runs), len(slots))
     ]
+    doubtful: set[int] = set()
     for (ri, si), (rj, sj) in zip(bounds, bounds[1:]):
         if 0 <= ri:
             _assign(result, runs[ri], si, slots, table, align)
@@ -466,6 +479,16 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
             f"{table}: {len(gap_runs)} value rows at {where} cannot be placed with certainty "
             f"among rows [{names}]; left unread"
         )
+        # a row printed with literally empty cells next to values that found no row may be a row
+        # whose label and values a converter printed on different lines: unread, not blank
+        for k, s in ((ri, si), (rj, sj)):
+            if 0 <= k < len(runs) and runs[k].tokens and all(not t.raw for t in runs[k].tokens):
+                doubtful.add(s)
+    for s in doubtful:
+        result.rows.pop(s, None)
+        result.unread.add(s)
+        result.warnings.append(f"{table}.{slots[s].key}: printed with empty cells next to value rows that "
+                               "could not be placed; left unread")
     return result
 
 

@@ -453,18 +453,18 @@ def _md_converter(rep: Report, sty: "_Style", doc: "_Doc") -> tuple[str, _MdStat
                 out += [label, ""]
             out += _md_table([v for _, _, v in chunk], _generic_header(7, 0)) + [""]
             continue
-        rows = []
+        units: list[list[list[str]]] = []  # the rows of one row of the form
         for key, label, values in chunk:
             if len(label) > 14 and rng.random() < 0.3:
                 # a tall row a converter cut into one row per line of its label; the values on one of them
                 pieces = _cut_label(label, key, rng)
                 at = rng.randrange(len(pieces))
-                rows += [[piece] + (values if k == at else [""] * 7) for k, piece in enumerate(pieces)]
+                units.append([[piece] + (values if k == at else [""] * 7) for k, piece in enumerate(pieces)])
             else:
-                rows.append([label] + values)
-        if len(rows) > 2 and rng.random() < 0.3:  # a spurious header row inside the group
-            k = rng.randint(1, len(rows) - 1)
-            rows.insert(k, _generic_header(7))
+                units.append([[label] + values])
+        if len(units) > 2 and rng.random() < 0.3:  # a spurious header row inside the group
+            units.insert(rng.randint(1, len(units) - 1), [_generic_header(7)])
+        rows = [row for unit in units for row in unit]
         if n and rng.random() < 0.25:  # the applicant header again on a new page, its empty cells "-"
             fill = rng.choice(("-", "", "—"))
             words = [_broken(APPLICANT_LABELS[c][0], rng) for c in orgs]
