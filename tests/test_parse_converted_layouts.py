@@ -102,6 +102,33 @@ def test_header_words_filled_with_dashes_are_no_row_of_blank_values() -> None:
         LAYOUT_FIXTURES / "md_marker_qingxi2023.md")["applications"], "unread": []}
 
 
+def test_a_tall_row_cut_into_one_row_per_line_of_its_label() -> None:
+    text = (LAYOUT_FIXTURES / "md_marker_qingxi2023.md").read_text(encoding="utf-8")
+    golden = _golden(LAYOUT_FIXTURES / "md_marker_qingxi2023.md")
+    row = "| （六）其他处理 1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |"
+    assert row in text
+    empty = " |  |  |  |  |  |  |  |"
+    for cut in (  # the values on the first, the middle or the last line of the label
+            f"| （六）其他处理 1.申请人无正当理由逾期不补 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |\n| 正、行政机关不再处理其政府信息公开申请{empty}",
+            f"| （六）其他处理 1.申请人无正当理由逾期不补{empty}\n| 正、行政机关不再 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |\n"
+            f"| 处理其政府信息公开申请{empty}",
+            f"| （六）其他{empty}\n| 处理 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |\n"
+            f"| 1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请{empty}"):
+        got = parse_bytes(text.replace(row, cut).encode(), "cut.md").to_json()
+        assert got["applications"] == golden["applications"] and not got["unread"], cut
+
+
+def test_a_row_of_empty_cells_next_to_values_that_found_no_row_is_unread_not_blank() -> None:
+    text = (LAYOUT_FIXTURES / "md_marker_qingxi2023.md").read_text(encoding="utf-8")
+    old = "| （五）不予处理 |  |  |  |  |  |  |  |\n| 1.信访举报投诉类申请 | 2 | 0 | 0 | 0 | 0 | 0 | 2 |"
+    assert old in text
+    new = ("| 9.未列明事项 | 2 | 0 | 0 | 0 | 0 | 0 | 2 |\n| （五）不予处理 |  |  |  |  |  |  |  |\n"
+           "| 1.信访举报投诉类申请 |  |  |  |  |  |  |  |")
+    got = parse_bytes(text.replace(old, new).encode(), "doubt.md")
+    assert all(c.status == Status.UNREAD for c in got.applications["rejected_petition"])
+    assert [c.value for c in got.applications["rejected_duplicate"]] == [1, 0, 0, 0, 1, 0, 2]
+
+
 # --------------------------------------------------------------------------- crawler text
 
 
