@@ -117,16 +117,21 @@ def _header_words() -> str:
 
 #: The form's column headers, each a word of this text ("\x00" between them).
 _HEADER_WORDS = _header_words()
+_HEADER_WORDS_DELIMITED = f"\x00{_HEADER_WORDS}\x00"
 # A converter's header for a table it found none for: 项目 | 数据1 | 数据2 … (or 列1, Col1)
 _GENERIC_HEADER = re.compile(r"^(?:项目|数据\d*|列\d+|col\d+|column\d+)$", re.IGNORECASE)
 
 
 def is_header_row(texts: Sequence[str]) -> bool:
     """Whether every text of a row is a column header of the form, or a piece of one (a header word a
-    converter broke over lines: 商 / 业企业, 社会公 / 益组织), or a converter's generic header."""
+    converter broke over lines: 商 / 业企业, 社会公 / 益组织), or a converter's generic header.  A row of
+    one text must hold a whole header word: one piece alone may be the rest of a row's label."""
+    whole = len(texts) == 1
     for text in texts:
         norm = normalize_label(text)
-        if norm and norm not in _HEADER_WORDS and not _GENERIC_HEADER.match(norm):
+        if not norm or _GENERIC_HEADER.match(norm):
+            continue
+        if (f"\x00{norm}\x00" not in _HEADER_WORDS_DELIMITED) if whole else (norm not in _HEADER_WORDS):
             return False
     return True
 
@@ -231,7 +236,7 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
         if tokens:
             if line.row and texts and (
                     label is None and all(t.number is None for t in tokens)
-                    and (all(not t.raw for t in tokens) or is_header_row(texts))
+                    and (all(not t.raw for t in tokens) or line.markdown and is_header_row(texts))
                     or label is not None and line.markdown and _continues_row(line, label, events)):
                 # empty padding cells of a header row ("第二十条第（一）项 | |||"), or its empty cells
                 # filled with "-" by a PDF converter ("| - | 商 | 科 | 社会公 | 法律服 | 其他 | - |"),
