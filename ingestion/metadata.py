@@ -111,34 +111,11 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
     meta = Metadata()
     # titles, dates and the 索引号 stand at the top of the page: read only its head
     head = text[:20000]
-    if "data:" in head:
+    _read_title(head, meta, head_lines)
+    if meta.year_source is None and "data:image" in head:
+        # images embedded by a converter (data URIs) may fill the head: look past them
         head = _DATA_IMAGE.sub("", text[:2_000_000])[:20000]
-    nonempty: list[str] = []
-    for raw in head.splitlines():
-        if not raw.strip():
-            continue
-        line = _norm(raw)
-        if not line:
-            continue
-        nonempty.append(line)
-        if len(nonempty) > head_lines:
-            break
-        if len(line) > 60 or ("报告" not in line and "年报" not in line):
-            continue
-        m = _title(line, nonempty[:-1])
-        if not m:
-            continue
-        i = len(nonempty) - 1
-        agency = (m.group("pre") or m.group("mid") or "").strip()
-        above = nonempty[i - 1] if i > 0 else ""
-        if m.string != line:  # joined to the lines above: the agency is what the joined lines say
-            above = ""
-        if not agency and len(above) <= 30 and _AGENCY_SUFFIX.search(above) and not any(ch.isdigit() for ch in above):
-            agency = above  # title broken after the agency: "洪泽区人民政府" / "2023 年政府信息公开工作年度报告"
-        meta.year, meta.year_source = int(m.group("year")), "title"
-        if agency:
-            meta.agency, meta.agency_source = _BAD_AGENCY_END.sub("", agency), "title"
-        break
+        _read_title(head, meta, head_lines)
     if meta.agency is None:
         m = _AGENCY_FIELD.search(head)
         if m:
@@ -176,6 +153,36 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
         if years:
             meta.year, meta.year_source = min(years), "text"
     return meta
+
+
+def _read_title(head: str, meta: Metadata, head_lines: int) -> None:
+    """Agency and year from the title among the first ``head_lines`` lines of ``head``."""
+    nonempty: list[str] = []
+    for raw in head.splitlines():
+        if not raw.strip():
+            continue
+        line = _norm(raw)
+        if not line:
+            continue
+        nonempty.append(line)
+        if len(nonempty) > head_lines:
+            break
+        if len(line) > 60 or ("报告" not in line and "年报" not in line):
+            continue
+        m = _title(line, nonempty[:-1])
+        if not m:
+            continue
+        i = len(nonempty) - 1
+        agency = (m.group("pre") or m.group("mid") or "").strip()
+        above = nonempty[i - 1] if i > 0 else ""
+        if m.string != line:  # joined to the lines above: the agency is what the joined lines say
+            above = ""
+        if not agency and len(above) <= 30 and _AGENCY_SUFFIX.search(above) and not any(ch.isdigit() for ch in above):
+            agency = above  # title broken after the agency: "洪泽区人民政府" / "2023 年政府信息公开工作年度报告"
+        meta.year, meta.year_source = int(m.group("year")), "title"
+        if agency:
+            meta.agency, meta.agency_source = _BAD_AGENCY_END.sub("", agency), "title"
+        return
 
 
 def _signature(text: str, meta: Metadata, tail_lines: int = 30) -> None:

@@ -191,10 +191,11 @@ class Placement:
     labels_seen: set[int] = field(default_factory=set)
     inferred: dict[int, str] = field(default_factory=dict)
     ambiguous: dict[int, tuple[tuple[Split, ...], Run]] = field(default_factory=dict)
+    # (the two sets are shared empties until set: a placement per table, three per report)
     #: rows found whose cells could not be read (a run that splits in no way, or in several)
-    unread: set[int] = field(default_factory=set)
+    unread: set[int] | frozenset[int] = frozenset()
     #: the tokens (by id) put back in their row from a note line (Rule.MOVED_WITH_NOTE)
-    moved: set[int] = field(default_factory=set)
+    moved: set[int] | frozenset[int] = frozenset()
 
 
 def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") -> tuple[list[_Run], set[int]]:
@@ -223,6 +224,7 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
     # that names the row) still to come on the lines below
     opened: _Run | None = None
     before = ""
+    left = align == "left"
     for i, line in enumerate(lines):
         texts = line.texts
         label = None
@@ -230,7 +232,7 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
             label = match(line.norm)
             if label is not None:
                 seen.add(label)
-            if line.markdown and align == "left":
+            if left and line.markdown:
                 label_column = label is not None or _INFO_HEAD in line.norm or "第二十条" in line.norm
         tokens = line.tokens
         if tokens:
@@ -258,9 +260,9 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                 elif opened is not None:
                     opened.text += line.norm  # the label goes on ("（六）其他" / "处理")
                 # the text a tall row's first lines print with empty cells ("（六）其他" above "处理")
-                if label is None and line.markdown and line.tokens and not is_header_row(texts):
+                if line.markdown and label is None and line.tokens and not is_header_row(texts):
                     before = before + line.norm if _continues(line.norm) else line.norm
-                else:
+                elif before:
                     before = ""
             continue
 
@@ -297,7 +299,7 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                 opened.anchor = label
                 waiting = opened = None
             else:
-                if (align == "left" and line.markdown and not line.texts and not tokens[0].raw and len(tokens) > 1
+                if (left and line.markdown and not texts and not tokens[0].raw and len(tokens) > 1
                         and label_column):
                     tokens = tokens[1:]  # a markdown row without its label: its first column is the empty label cell
                 run = _Run(list(tokens), label if texts else None, None, None, False, line.pad_right,
@@ -311,7 +313,8 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                     run.text = before + line.norm if _continues(line.norm) else line.norm
                     opened = run
             stream_run = None
-            before = ""
+            if before:
+                before = ""
         elif stream_run is not None:
             stream_run.tokens.extend(tokens)
         else:
@@ -441,9 +444,9 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
     matcher = matcher_for(slots)
     runs, seen = _runs(lines, matcher, align)
     result = Placement(labels_seen=seen)
-    for run in runs:
-        if run.moved is not None:
-            result.moved.add(id(run.tokens[run.moved]))
+    moved = {id(run.tokens[run.moved]) for run in runs if run.moved is not None}
+    if moved:
+        result.moved = moved
 
     # Anchors must follow the printed order; one out of order is treated as unanchored.
     last = -1
@@ -489,9 +492,10 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
         for k, s in ((ri, si), (rj, sj)):
             if 0 <= k < len(runs) and runs[k].tokens and all(not t.raw for t in runs[k].tokens):
                 doubtful.add(s)
+    if doubtful:
+        result.unread = set(doubtful)
     for s in doubtful:
         result.rows.pop(s, None)
-        result.unread.add(s)
         result.warnings.append(f"{table}.{slots[s].key}: printed with empty cells next to value rows that "
                                "could not be placed; left unread")
     return result
@@ -596,7 +600,7 @@ def place_glued(glued: GluedTable, *, split_runs: bool = True) -> Placement:
     cells is split where its cells are not separated.
     """
     slots, table = glued.slots, glued.table
-    result = Placement(warnings=list(glued.warnings), labels_seen=set(glued.labels_seen))
+    result = Placement(warnings=list(glued.warnings), labels_seen=set(glued.labels_seen), unread=set())
     for run, targets in glued.runs:
         fields = [k for s in targets for k in glued.kinds[s]]
         groups = tuple(slots[s].width for s in targets) if glued.totals else ()
