@@ -202,6 +202,10 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
             f"{gate.get('quarantined_reports', 0)} reports quarantined{' by ' + rules if rules else ''} "
             f"· see marts.quality_issues"
         )
+        if gate.get("quarantined_reports"):
+            from expectations.issues import describe_quarantines
+
+            console.print(f"  {describe_quarantines(gate.get('quarantined_by_cause') or {})}")
         for reason in gate.get("gate_failures") or []:
             console.print(f"  [red]✗[/] {escape(str(reason))}")
         if gate.get("data_docs"):

@@ -97,6 +97,8 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
                 "dagster/row_count": len(result.issues),
                 "new_issues": len(outcome.new_issues),
                 "quarantined_reports": len(result.decertified),
+                # the run's quarantines by whom they blame: the report, the parser, its metadata
+                "quarantined_by_cause": dg.MetadataValue.json(result.stats.get("decertified_by_cause", {})),
                 "gate_passed": result.passed,
                 "gate_failures": dg.MetadataValue.json(list(result.failures)),
                 "judged_reports": outcome.judged_count,
