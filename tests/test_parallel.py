@@ -59,9 +59,10 @@ def test_parallel_parse_gives_the_serial_tables(inbox: Path, tmp_path: Path) -> 
     one_part = home_with_inventory(tmp_path / "one_part", inbox)
     parallel = home_with_inventory(tmp_path / "parallel", inbox)
     s = parse(serial, workers=1, slice_reports=7)
-    o = parse(one_part, workers=2, slice_reports=None)  # a single slice: parsed in this process
+    o = parse(one_part, workers=2, slice_reports=None)  # a single slice: parsed by one worker process
     p = parse(parallel, workers=2, slice_reports=7)
     assert (s.workers, o.workers, p.workers) == (1, 1, 2)
+    assert (s.in_workers, o.in_workers, p.in_workers) == (False, True, True)
     assert s.parts == p.parts == 6 and o.parts == 1
     assert (p.parsed, len(p.failed)) == (36, 2)
     assert sorted(p.failed) == sorted(s.failed)
