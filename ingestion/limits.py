@@ -86,6 +86,58 @@ def _resident_outside_data() -> int:
     return sum(values.values()) + 64 * 1024 * 1024
 
 
+def _status_kb(key: str) -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:  # pragma: no cover (not Linux)
+        return None
+    return None
+
+
+def start_file() -> None:
+    """Start measuring one file's peak memory (under a ceiling): resets the process's peak RSS."""
+    if _ceiling is None:
+        return
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as fh:
+            fh.write("5")
+    except OSError:  # pragma: no cover (an old kernel)
+        pass
+
+
+#: Share of the ceiling a file's peak must reach for its failure to be put down to memory.
+NEAR_CEILING = 0.7
+
+
+def hit_ceiling() -> bool:
+    """Whether the file being read (since :func:`start_file`) took this process near its ceiling.
+
+    C libraries report an allocation the ceiling refused in their own words (libxml2:
+    "unknown error", pdfminer's callers: "broken PDF"); a failure that came with a peak
+    this close to the ceiling is put down to memory.
+    """
+    if _ceiling is None:
+        return False
+    peak = _status_kb("VmHWM")
+    return peak is not None and peak * 1024 >= NEAR_CEILING * _ceiling
+
+
+def release_memory() -> None:
+    """Give back what a file that hit the ceiling left allocated: the next file gets the room."""
+    import gc
+
+    gc.collect()
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)  # glibc keeps freed heap pages for itself otherwise
+    except (OSError, AttributeError):  # pragma: no cover (no glibc)
+        pass
+
+
 def memory_reason() -> str:
     """Why a file could not be read in memory: over this process's ceiling, if it has one."""
     if _ceiling is not None:

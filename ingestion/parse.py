@@ -12,7 +12,8 @@ from typing import Iterable, Iterator, Sequence
 
 from .formats import MAX_TEXT_BYTES, Document, FormatError, read_document, sniff_format, text_too_large
 from .layouts import Line
-from .limits import DEFAULT_TIMEOUT_S, FileTimeout, memory_reason, time_limit
+from .limits import (DEFAULT_TIMEOUT_S, FileTimeout, hit_ceiling, memory_reason, release_memory, start_file,
+                     time_limit)
 from .metadata import read_metadata
 from .record import BLANK, Cell, ErrorKind, ParseError, Report
 from .tables import LabelMatcher, Slot, fill_row, place
@@ -220,6 +221,7 @@ def parse_bytes(data: bytes, source: str, *, timeout_s: float = DEFAULT_TIMEOUT_
     Raises :class:`ParseError` (and nothing else) when the bytes are not a readable
     report, or when parsing takes longer than ``timeout_s`` seconds.
     """
+    start_file()
     try:
         with time_limit(timeout_s):
             doc = read_document(data)
@@ -228,13 +230,18 @@ def parse_bytes(data: bytes, source: str, *, timeout_s: float = DEFAULT_TIMEOUT_
         raise
     except FileTimeout as exc:
         raise ParseError(source, str(exc), ErrorKind.TIMEOUT) from None
-    except FormatError as exc:
-        raise ParseError(source, str(exc), exc.kind) from None
-    except RecursionError:
-        raise ParseError(source, "document nested too deeply to read", ErrorKind.PARSER_ERROR) from None
     except MemoryError:  # over the parse worker's memory ceiling (ingestion.limits), or the machine's memory
+        release_memory()
         raise ParseError(source, memory_reason(), ErrorKind.TOO_LARGE) from None
-    except Exception as exc:  # a parser bug must not stop a run: report it against the file
+    except Exception as exc:
+        if hit_ceiling():  # a reader reported a refused allocation in its own words
+            release_memory()
+            raise ParseError(source, memory_reason(), ErrorKind.TOO_LARGE) from None
+        if isinstance(exc, FormatError):
+            raise ParseError(source, str(exc), exc.kind) from None
+        if isinstance(exc, RecursionError):
+            raise ParseError(source, "document nested too deeply to read", ErrorKind.PARSER_ERROR) from None
+        # a parser bug must not stop a run: report it against the file
         raise ParseError(source, f"internal parser error ({type(exc).__name__}: {exc})",
                          ErrorKind.PARSER_ERROR) from None
 
