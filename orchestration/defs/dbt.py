@@ -40,7 +40,9 @@ class Translator(DagsterDbtTranslator):
 
 def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     p = paths.export_env(paths.current().make_dirs())
-    invocation = dbt.cli(["build"], context=context)
+    # its artifacts in the home, not in dbt_project/: a killed run's folder is removed by the next run
+    target = p.dbt_target_dir / f"{context.op_def.name}-{context.run.run_id[:8]}"
+    invocation = dbt.cli(["build"], context=context, target_path=target)
     try:
         yield from invocation.stream()
     finally:
