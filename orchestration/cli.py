@@ -171,11 +171,13 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
     inv = outcome.metadata("raw_reports")
     errors = outcome.metadata("raw/parse_errors")
     console.print()
-    console.print(
-        f"Files seen: [bold]{inv.get('files_seen', '?')}[/] ({inv.get('new_files', '?')} new) · "
-        f"parsed: [bold]{errors.get('parsed', '?')}[/] · failed: [bold]{errors.get('failed', '?')}[/] "
-        f"(parser {errors.get('parser_version', '?')}; {errors.get('dagster/row_count', '?')} unparseable files in all)"
-    )
+    if inv or errors:  # (a run that failed before taking the inbox in has nothing to count)
+        console.print(
+            f"Files seen: [bold]{inv.get('files_seen', '?')}[/] ({inv.get('new_files', '?')} new) · "
+            f"parsed: [bold]{errors.get('parsed', '?')}[/] · failed: [bold]{errors.get('failed', '?')}[/] "
+            f"(parser {errors.get('parser_version', '?')}; {errors.get('dagster/row_count', '?')} unparseable "
+            "files in all)"
+        )
     failed_files = errors.get("failed_files") or []
     for item in failed_files:
         console.print(f"  [red]✗[/] {escape(item['source_file'])}: {escape(item['error'])}")

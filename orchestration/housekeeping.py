@@ -5,9 +5,9 @@ can fail or be edited by hand. The first steps of every run (and ``ogi repair``)
 the home whole again before anything reads it:
 
 * :func:`sweep`: every temporary file by the one naming rule (:mod:`ingestion.atomic`)
-  in every folder a run writes (the home, ``parquet/``, ``build/``; ``raw/`` is swept
-  by the inventory), the per-invocation dbt folders of ``build/dbt/`` and DuckDB's spill
-  folder ``build/warehouse.duckdb.tmp/``;
+  in every folder a run writes (the home, ``raw/``, ``parquet/``, ``build/``), the
+  per-invocation dbt folders of ``build/dbt/`` and DuckDB's spill folder
+  ``build/warehouse.duckdb.tmp/``;
 * :func:`check_build_warehouse`: dbt's working file opens, or it is set aside and dbt
   builds it again from the Parquet files (everything in it is derived from them);
 * :func:`check_inventory`, :func:`check_quality_state`: the inventory and the quality
@@ -74,6 +74,7 @@ def _relative(p: paths.Paths, path: Path) -> str:
 def sweep(p: paths.Paths) -> list[str]:
     """Remove every temporary file and folder an interrupted run left (see the module's text)."""
     removed = remove_temp_files(p.home)  # copies of the published warehouse
+    removed += remove_temp_files(p.raw_dir, recursive=True)  # raw copies
     removed += remove_temp_files(p.parquet_dir, recursive=True)  # parts, journal, inventory, quality files
     removed += remove_temp_files(p.build_warehouse.parent, recursive=True)
     folders = []
