@@ -45,8 +45,10 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 # --------------------------------------------------------------------------- memory
 
-#: The memory ceiling of this process in bytes, once :func:`memory_ceiling` has set one.
+#: The memory ceiling of this process in bytes, once :func:`memory_ceiling` has set one,
+#: and the data segment limit that enforces it.
 _ceiling: int | None = None
+_data_limit: int = 0
 
 
 def memory_ceiling(megabytes: float) -> None:
@@ -60,7 +62,7 @@ def memory_ceiling(megabytes: float) -> None:
     """
     import resource
 
-    global _ceiling
+    global _ceiling, _data_limit
     wanted = int(megabytes * 1024 * 1024)
     data = max(wanted - _resident_outside_data(), wanted // 4)
     soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
@@ -68,7 +70,9 @@ def memory_ceiling(megabytes: float) -> None:
         data = min(data, hard)
     if soft == resource.RLIM_INFINITY or data < soft:
         resource.setrlimit(resource.RLIMIT_DATA, (data, hard))
-    _ceiling = wanted
+    else:
+        data = soft
+    _ceiling, _data_limit = wanted, data
 
 
 def _resident_outside_data() -> int:
@@ -108,7 +112,7 @@ def start_file() -> None:
         pass
 
 
-#: Share of the ceiling a file's peak must reach for its failure to be put down to memory.
+#: Share of the data limit a file's peak resident size must reach for its failure to be put down to memory.
 NEAR_CEILING = 0.7
 
 
@@ -122,7 +126,7 @@ def hit_ceiling() -> bool:
     if _ceiling is None:
         return False
     peak = _status_kb("VmHWM")
-    return peak is not None and peak * 1024 >= NEAR_CEILING * _ceiling
+    return peak is not None and peak * 1024 >= NEAR_CEILING * _data_limit
 
 
 def release_memory() -> None:

@@ -279,6 +279,27 @@ def test_7_no_process_of_the_hostile_run_exceeds_a_gigabyte(probe: Probe) -> Non
     assert 0 < run["peak_rss_mb"] < 1024, (run["peak_rss_mb"], run["peak_process"])
 
 
+def test_7_files_that_lie_about_their_size_are_refused_in_bounded_memory(tmp_path: Path) -> None:
+    """A Word file whose headers understate what it expands to (600 MB), 150 MB of text under the
+    200 MB limit: `ogi parse` refuses both, and its process never holds more than a few dozen MB."""
+    (tmp_path / "liar.docx").write_bytes(understated_docx(600))
+    text = (SAMPLES / "hzq2024.txt").read_bytes()
+    with open(tmp_path / "long.txt", "wb") as fh:
+        for _ in range(150 * 1024 * 1024 // len(text)):
+            fh.write(text)
+    out = subprocess.run([sys.executable, "-c", """
+import json, resource, subprocess, sys
+done = subprocess.run([sys.argv[1], "parse", *sys.argv[2:]], capture_output=True, text=True)
+print(json.dumps({"out": done.stdout, "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+""", OGI, str(tmp_path / "liar.docx"), str(tmp_path / "long.txt")], capture_output=True, text=True, timeout=300)
+    result = json.loads(out.stdout)
+    liar, long = [json.loads(line) for line in result["out"].splitlines()]
+    assert liar["error_kind"] == "too_large", liar
+    assert "expands to more than 200 MB (its headers declare 0 MB)" in liar["error"]
+    assert long["error_kind"] == "too_large" and "a text file of 150 MB, over the 32 MB limit" in long["error"]
+    assert result["peak_mb"] < 200, result["peak_mb"]  # (it was 2.1 GB and 2.8 GB)
+
+
 # --------------------------------------------------------------------------- 9: the webhook
 
 
