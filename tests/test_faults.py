@@ -569,3 +569,24 @@ def test_5_4_kill_9_while_workers_parse_leaves_no_process_and_the_next_run_heals
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"{victim.name} is missing" in again.stdout and "parsed again from HOME/raw" in again.stdout
     assert content(home / "parquet") == content(clean / "parquet")
+
+    # killed while dbt builds: dbt (a subprocess dagster-dbt starts) goes with the run
+    (tmp_path / "corpus" / "reports" / "one_more.txt").write_bytes((SAMPLES / "hzq2023.txt").read_bytes() + b"\n")
+    with open(tmp_path / "killed-in-dbt.log", "w") as log:
+        proc = subprocess.Popen([OGI, "run", "--inbox", str(tmp_path / "corpus" / "reports"), "--home", str(home)],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 300
+    while True:
+        assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "killed-in-dbt.log").read_text()
+        tree = _tree(proc.pid)
+        if any(b"dbt" in _cmdline(pid) and b"build" in _cmdline(pid) for pid in tree):
+            break
+        time.sleep(0.05)
+    time.sleep(1)
+    tree = _tree(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = time.monotonic()
+    while any(_alive(pid, start) for pid, start in tree.items()) and time.monotonic() - killed_at < 10:
+        time.sleep(0.1)
+    assert not [_cmdline(pid) for pid, start in tree.items() if _alive(pid, start)], "dbt outlived the killed run"
