@@ -257,29 +257,18 @@ def repair(
     run left, set damaged files aside in HOME/damaged/, and parse again from HOME/raw every
     report whose stored parse was lost. Run `ogi run` afterwards to rebuild the warehouse.
     """
-    from ingestion import PARSER_VERSION
-    from ingestion.parse_run import parse_pending, plan_parse
-    from ingestion.parts import parsed_versions
-    from ingestion.repair import check_store
     from orchestration import housekeeping, paths as home_paths
 
     if home is not None:
         os.environ["OGI_HOME"] = str(Path(home).expanduser().resolve())
     p = home_paths.export_env(home_paths.current()).make_dirs()
-    lines = housekeeping.before_run(p).lines() + check_store(p.parquet_dir, p.damaged_dir).lines()
+    lines, parsed = housekeeping.repair(p)
     for line in lines:
         typer.echo(f"repaired {line}")
-    pending = plan_parse(p.inventory, p.raw_dir, parsed_versions(p.parquet_dir), PARSER_VERSION)
-    if pending:
-        run = parse_pending(pending, raw_dir=p.raw_dir, parquet_dir=p.parquet_dir,
-                            parse=housekeeping.parse_function(), parser_version=PARSER_VERSION,
-                            **housekeeping.parse_options())
-        typer.echo(f"parsed {run.parsed + len(run.failed)} reports from {p.raw_dir} "
-                   f"({len(run.failed)} could not be parsed)")
-    if not lines and not pending:
-        typer.echo(f"{p.home}: nothing to repair")
-    else:
-        typer.echo("run `ogi run` to rebuild and publish the warehouse")
+    if parsed is not None:
+        typer.echo(f"parsed {parsed.parsed + len(parsed.failed)} reports from {p.raw_dir} "
+                   f"({len(parsed.failed)} could not be parsed)")
+    typer.echo("run `ogi run` to rebuild and publish the warehouse" if lines or parsed else f"{p.home}: nothing to repair")
 
 
 @app.command()

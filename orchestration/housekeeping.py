@@ -174,3 +174,20 @@ def parse_function() -> Callable[..., Any]:
 def parse_options() -> dict[str, Any]:
     """The settings :func:`ingestion.parse_run.parse_pending` takes."""
     return {"workers": settings.PARSE_WORKERS.get() or None, "memory_mb": settings.PARSE_MEMORY_MB.get() or None}
+
+
+def repair(p: paths.Paths) -> tuple[list[str], Any]:
+    """``ogi repair``: what a run does first (:func:`before_run`, the Parquet store's check), then
+    parse every report that has no parse from its raw copy. (What was found and done, the
+    :class:`~ingestion.parse_run.ParseRun` or None when nothing was pending.)"""
+    from ingestion import PARSER_VERSION
+    from ingestion.parse_run import parse_pending, plan_parse
+    from ingestion.parts import parsed_versions
+    from ingestion.repair import check_store
+
+    lines = before_run(p).lines() + check_store(p.parquet_dir, p.damaged_dir).lines()
+    pending = plan_parse(p.inventory, p.raw_dir, parsed_versions(p.parquet_dir), PARSER_VERSION)
+    if not pending:
+        return lines, None
+    return lines, parse_pending(pending, raw_dir=p.raw_dir, parquet_dir=p.parquet_dir, parse=parse_function(),
+                                parser_version=PARSER_VERSION, **parse_options())
