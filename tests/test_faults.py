@@ -241,6 +241,17 @@ def test_8_4_6_the_next_run_recovers_and_heals_what_it_finds(probe: Probe) -> No
         assert con.execute("select count(*) from marts.dim_report").fetchone()[0] == 8
 
 
+def test_8_a_gate_that_crashed_before_its_alert_gets_the_failure_alert(tmp_path: Path, monkeypatch) -> None:
+    """The failure hook leaves the quality step to the gate's own alert only when the gate wrote one."""
+    from orchestration.defs.automation import _gate_alerted
+
+    monkeypatch.setenv("OGI_HOME", str(tmp_path))
+    assert not _gate_alerted("run-1")  # no alerts.jsonl at all: the disk was full, the gate crashed
+    lines = [{"kind": "ogi.run_failure", "run_id": "run-1"}, {"kind": "ogi.quality_alert", "run_id": "run-2"}]
+    (tmp_path / "alerts.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines) + '{"cut sh')
+    assert not _gate_alerted("run-1") and _gate_alerted("run-2")
+
+
 # --------------------------------------------------------------------------- 1: the inbox
 
 
