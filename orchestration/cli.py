@@ -223,7 +223,7 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
 
         full = diskfull.from_failures(outcome.failures, p.home)
         if full:  # one line, not the errors of each layer
-            console.print(f"[red bold]{escape(full)}[/]")
+            console.print(f"[red bold]{escape(full)}[/]", soft_wrap=True)
         for step, message in [] if full else outcome.failures:
             console.print(f"[red bold]{step} failed:[/] {escape(message)}")
         state = f"left as it was: {p.warehouse}" if p.warehouse.exists() else "not published yet"
@@ -238,13 +238,13 @@ def _repairs_and_skips(console, outcome) -> None:
     repairs = [*(outcome.metadata("raw_reports").get("repairs") or []),
                *(outcome.metadata("raw/reports").get("repairs") or [])]
     for line in repairs:
-        console.print(f"  [yellow]repaired[/] {escape(str(line))}")
+        console.print(f"  [yellow]repaired[/] {escape(str(line))}", soft_wrap=True)
     inv = outcome.metadata("raw_reports")
     skipped = inv.get("skipped_files") or []
     if skipped:
         console.print(f"Skipped in the inbox: [bold]{inv.get('skipped', len(skipped))}[/] (not read)")
     for item in skipped:
-        console.print(f"  [yellow]-[/] {escape(item['path'])}: {escape(item['reason'])}")
+        console.print(f"  [yellow]-[/] {escape(item['path'])}: {escape(item['reason'])}", soft_wrap=True)
     if inv.get("skipped", 0) > len(skipped):
         console.print(f"  … and {inv['skipped'] - len(skipped)} more (see the raw_reports step's log)")
 

@@ -523,7 +523,7 @@ def test_5_4_kill_9_while_workers_parse_leaves_no_process_and_the_next_run_heals
     from ingestion.parse import parse_file
     from ingestion.synthetic.synth import write_corpus
 
-    write_corpus(tmp_path / "corpus", 600, seed=7)
+    write_corpus(tmp_path / "corpus", 900, seed=7)  # four slices: a part waits while others parse
     home, system_tmp = probe.home, tmp_path / "tmp"
     system_tmp.mkdir()
     env = dict(os.environ, TMPDIR=str(system_tmp), OGI_PARSE_WORKERS="2", COLUMNS="200")
@@ -554,7 +554,7 @@ def test_5_4_kill_9_while_workers_parse_leaves_no_process_and_the_next_run_heals
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     assert re.search(r"repaired removed \d+ temporary files", repaired.stdout) or \
         "repaired .commit.json" in repaired.stdout, repaired.stdout
-    assert "parsed 600 reports" in repaired.stdout  # the new reports, from HOME/raw
+    assert "parsed 900 reports" in repaired.stdout  # the new reports, from HOME/raw
     assert not [p for p in home.rglob("*") if final_name(p.name)]
 
     # the tables are those of a clean run
