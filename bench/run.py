@@ -14,13 +14,15 @@ For each scenario (``BENCH_REPORTS``, default 10000; several as ``10000,150000``
 6. the inspector's site: build time, size and pages (``inspector_*``) from its metadata.
 
 Then (``BENCH_EXECUTOR=1``, the default) the process pool against Dagster's multiprocess
-executor on the same slices (bench/executor_bench.py), and Word/PDF parse figures
-(``BENCH_OFFICE=1``, the default).  Progress goes to stderr; at the end one JSON line per
+executor on the same slices (bench/executor_bench.py), Word/PDF parse figures
+(``BENCH_OFFICE=1``, the default), and ``ogi run`` on the fault probe's hostile set
+(``BENCH_HOSTILE=1``, the default; bench/hostile.py): its peak memory, of the whole process
+tree and of the largest process, and what became of each hostile file.  Progress goes to stderr; at the end one JSON line per
 scenario goes to stdout (and to ``bench/out/results.jsonl``).
 
 Environment: ``BENCH_REPORTS``, ``BENCH_SEED`` (1), ``BENCH_BREAK_SHARE`` (0.02),
 ``BENCH_SAMPLE`` (parse sample, 6000 files), ``BENCH_OUT`` (bench/out), ``BENCH_EXECUTOR``,
-``BENCH_OFFICE``, ``BENCH_MEMORY_LIMIT_MB`` (heap limit per process of a measured run, 12288;
+``BENCH_OFFICE``, ``BENCH_HOSTILE``, ``BENCH_MEMORY_LIMIT_MB`` (heap limit per process of a measured run, 12288;
 0 = none), ``OGI_PARSE_WORKERS`` (passed on to ``ogi run``).
 """
 from __future__ import annotations
@@ -476,6 +478,33 @@ def without_gate(result: dict[str, Any], n: int, folder: Path, extra: Path) -> d
     return result
 
 
+def hostile_set() -> dict[str, Any]:
+    """``ogi run`` on the hostile set (bench/hostile.py) from an empty home: peak memory, and each file's fate."""
+    import duckdb
+
+    from bench import hostile
+
+    folder = OUT / "hostile"
+    log(f"building the hostile set in {folder}")
+    inbox = hostile.build(folder)
+    home = folder / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    log("ogi run on the hostile set")
+    run = ogi_run(inbox, home, OUT / "ogi-run-hostile.log")
+    result: dict[str, Any] = {"scenario": "hostile set", "e2e_s": round(run.wall_s, 1),
+                              "peak_rss_mb": round(run.peak_rss_mb),
+                              "peak_rss_single_process_mb": round(run.peak_single_mb),
+                              "parse_memory_ceiling_mb": float(os.environ.get("OGI_PARSE_MEMORY_MB") or 1024)}
+    if run.returncode != 0:
+        return failed(result, "ogi run on the hostile set", run, home, OUT / "ogi-run-hostile.log")
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        result["errors"] = dict(con.execute("select source_file, error from marts.parse_errors order by 1").fetchall())
+        result["reports"] = con.execute("select count(*) from marts.dim_report").fetchone()[0]
+    result["skipped"] = run_details(home)["meta"].get("raw_reports", {}).get("skipped_files")
+    shutil.rmtree(home / "raw", ignore_errors=True)
+    return result
+
+
 def main() -> int:
     from ingestion.workers import cpu_count
 
@@ -485,6 +514,8 @@ def main() -> int:
     lines = [scenario(n, workers) for n in sizes]
     if os.environ.get("BENCH_OFFICE", "1") == "1":
         lines.append({"scenario": "office formats", **office_throughput(workers)})
+    if os.environ.get("BENCH_HOSTILE", "1") == "1":
+        lines.append(hostile_set())
     if os.environ.get("BENCH_EXECUTOR", "1") == "1":
         from bench import executor_bench
 

@@ -115,7 +115,7 @@ def run(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from orchestration import runner
+    from orchestration import diskfull, runner
 
     console = Console(file=sys.stdout)  # the real stdout: dbt's output is redirected to the log below
     started = time.monotonic()
@@ -136,6 +136,7 @@ def run(
     step_started: dict[str, float] = {}
 
     def on_event(entry) -> None:
+        diskfull.note(entry)  # the step a crash on a full disk happened in
         event = entry.dagster_event
         if event is None:
             return
@@ -170,16 +171,19 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
     inv = outcome.metadata("raw_reports")
     errors = outcome.metadata("raw/parse_errors")
     console.print()
-    console.print(
-        f"Files seen: [bold]{inv.get('files_seen', '?')}[/] ({inv.get('new_files', '?')} new) · "
-        f"parsed: [bold]{errors.get('parsed', '?')}[/] · failed: [bold]{errors.get('failed', '?')}[/] "
-        f"(parser {errors.get('parser_version', '?')}; {errors.get('dagster/row_count', '?')} unparseable files in all)"
-    )
+    if inv or errors:  # (a run that failed before taking the inbox in has nothing to count)
+        console.print(
+            f"Files seen: [bold]{inv.get('files_seen', '?')}[/] ({inv.get('new_files', '?')} new) · "
+            f"parsed: [bold]{errors.get('parsed', '?')}[/] · failed: [bold]{errors.get('failed', '?')}[/] "
+            f"(parser {errors.get('parser_version', '?')}; {errors.get('dagster/row_count', '?')} unparseable "
+            "files in all)"
+        )
     failed_files = errors.get("failed_files") or []
     for item in failed_files:
         console.print(f"  [red]✗[/] {escape(item['source_file'])}: {escape(item['error'])}")
     if errors.get("failed", 0) > len(failed_files):
         console.print(f"  … and {errors['failed'] - len(failed_files)} more: see marts.parse_errors in the warehouse")
+    _repairs_and_skips(console, outcome)
     counts = outcome.metadata("published_warehouse").get("table_rows") or {}
     counts = {name: rows for name, rows in counts.items() if name.startswith("marts.")}
     if counts:
@@ -227,11 +231,56 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
         console.print(f"[yellow bold]Warehouse published[/] ({p.warehouse}), but a later step failed after {seconds:.0f} s")
         console.print(f"  logs: {log_path}, {p.dbt_log_dir}  ·  run id {outcome.run_id} (see `ogi ui`)")
     else:
-        for step, message in outcome.failures:
+        from orchestration import diskfull
+
+        full = diskfull.from_failures(outcome.failures, p.home)
+        if full:  # one line, not the errors of each layer
+            console.print(f"[red bold]{escape(full)}[/]", soft_wrap=True)
+        for step, message in [] if full else outcome.failures:
             console.print(f"[red bold]{step} failed:[/] {escape(message)}")
         state = f"left as it was: {p.warehouse}" if p.warehouse.exists() else "not published yet"
         console.print(f"[red bold]Run failed[/] after {seconds:.0f} s; the published warehouse is {state}")
         console.print(f"  logs: {log_path}, {p.dbt_log_dir}  ·  run id {outcome.run_id} (see `ogi ui`)")
+
+
+def _repairs_and_skips(console, outcome) -> None:
+    """What the run found wrong in its home and did about it; what the inbox holds that was not read."""
+    from rich.markup import escape
+
+    repairs = [*(outcome.metadata("raw_reports").get("repairs") or []),
+               *(outcome.metadata("raw/reports").get("repairs") or [])]
+    for line in repairs:
+        console.print(f"  [yellow]repaired[/] {escape(str(line))}", soft_wrap=True)
+    inv = outcome.metadata("raw_reports")
+    skipped = inv.get("skipped_files") or []
+    if skipped:
+        console.print(f"Skipped in the inbox: [bold]{inv.get('skipped', len(skipped))}[/] (not read)")
+    for item in skipped:
+        console.print(f"  [yellow]-[/] {escape(item['path'])}: {escape(item['reason'])}", soft_wrap=True)
+    if inv.get("skipped", 0) > len(skipped):
+        console.print(f"  … and {inv['skipped'] - len(skipped)} more (see the raw_reports step's log)")
+
+
+@app.command()
+def repair(
+    home: Optional[Path] = typer.Option(None, "--home", help=HOME_HELP, file_okay=False),
+) -> None:
+    """Check the home and heal it now (each run does this first): remove what an interrupted
+    run left, set damaged files aside in HOME/damaged/, and parse again from HOME/raw every
+    report whose stored parse was lost. Run `ogi run` afterwards to rebuild the warehouse.
+    """
+    from orchestration import housekeeping, paths as home_paths
+
+    if home is not None:
+        os.environ["OGI_HOME"] = str(Path(home).expanduser().resolve())
+    p = home_paths.export_env(home_paths.current()).make_dirs()
+    lines, parsed = housekeeping.repair(p)
+    for line in lines:
+        typer.echo(f"repaired {line}")
+    if parsed is not None:
+        typer.echo(f"parsed {parsed.parsed + len(parsed.failed)} reports from {p.raw_dir} "
+                   f"({len(parsed.failed)} could not be parsed)")
+    typer.echo("run `ogi run` to rebuild and publish the warehouse" if lines or parsed else f"{p.home}: nothing to repair")
 
 
 @app.command()
@@ -284,8 +333,16 @@ def ui(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: a full disk is one line, not a traceback (orchestration/diskfull.py)."""
+    from orchestration import diskfull
+
+    def home() -> Path:
+        from orchestration import paths
+
+        return paths.current().home
+
+    with diskfull.guard(home, typer.echo):
+        app()
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ def run_warehouse(
             outcome.materializations[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
         elif event.is_step_failure:
             error = event.step_failure_data.error
-            outcome.failures.append((event.step_key or "?", short_error(error.message if error else "failed")))
+            outcome.failures.append((event.step_key or "?", short_error(error_text(error))))
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             passed = evaluation.passed
@@ -89,6 +89,19 @@ def run_warehouse(
             if not passed:
                 outcome.failed_checks.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
     return outcome
+
+
+def error_text(error: Any) -> str:
+    """A step failure's message and the errors it wraps (Dagster's own says only "Error occurred
+    while executing op …"; the cause, an ``OSError`` naming the file, is in its ``cause``)."""
+    if error is None:
+        return "failed"
+    messages = [error.message.strip()]
+    cause = error.cause or error.context
+    while cause is not None and len(messages) < 6:
+        messages.append(cause.message.strip())
+        cause = cause.cause or cause.context
+    return "\n".join(messages)
 
 
 def short_error(message: str) -> str:

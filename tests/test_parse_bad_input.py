@@ -95,7 +95,7 @@ def test_every_error_has_its_kind(data: bytes, name: str, kind: ErrorKind, failu
     assert kind.counts_as_parse_failure is failure and (kind in NOT_PARSE_FAILURES) is not failure
 
 
-@pytest.mark.parametrize("raised", [ValueError("bug"), RecursionError(), MemoryError()])
+@pytest.mark.parametrize("raised", [ValueError("bug"), RecursionError()])
 def test_parser_errors_are_failures(raised: BaseException, monkeypatch) -> None:
     def broken(doc, source):
         raise raised
@@ -104,6 +104,18 @@ def test_parser_errors_are_failures(raised: BaseException, monkeypatch) -> None:
     with pytest.raises(ParseError) as info:
         parse_bytes(SEED.read_bytes(), SEED.name)
     assert info.value.kind is ErrorKind.PARSER_ERROR and info.value.kind.counts_as_parse_failure
+
+
+def test_running_out_of_memory_is_a_too_large_file(monkeypatch) -> None:
+    """A file that needs more memory than the process may use (a parse worker's ceiling) is too large,
+    like a file over the size limit: a per-file error that does not count as a parse failure."""
+    def hungry(doc, source):
+        raise MemoryError
+
+    monkeypatch.setattr(parse_module, "parse_document", hungry)
+    with pytest.raises(ParseError) as info:
+        parse_bytes(SEED.read_bytes(), SEED.name)
+    assert info.value.kind is ErrorKind.TOO_LARGE and "memory" in info.value.reason
 
 
 def test_files_that_are_not_there_are_unreadable(tmp_path: Path) -> None:

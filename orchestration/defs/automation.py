@@ -24,8 +24,8 @@ def alert_on_failure(context: dg.HookContext) -> None:
     from expectations.alerts import send_alert
 
     step = context.step_key or context.op.name
-    if "quality_issues" in step:
-        return  # the gate has sent its own alert, naming the issues
+    if "quality_issues" in step and _gate_alerted(context.run_id):
+        return  # the gate has sent its own alert, naming the issues (a gate that crashed first has not)
     error = context.op_exception
     message = f"{type(error).__name__}: {error}" if error else "step failed"
     after = ("the warehouse was published; the inspector's site is left as it was" if step == "inspector"
@@ -40,6 +40,29 @@ def alert_on_failure(context: dg.HookContext) -> None:
         "summary": f"ogi run {context.run_id}: step {step} failed; {after}",
     }
     send_alert(alert, paths.current().home, settings.ALERT_WEBHOOK.get())
+
+
+def _gate_alerted(run_id: str) -> bool:
+    """Whether the quality gate of run ``run_id`` wrote its alert (the last lines of alerts.jsonl)."""
+    import json
+
+    from expectations.alerts import ALERT_KIND, ALERTS_FILE
+
+    path = paths.current().home / ALERTS_FILE
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, path.stat().st_size - 1_000_000))
+            tail = fh.read().decode("utf-8", errors="replace").splitlines()
+    except OSError:
+        return False
+    for line in reversed(tail):
+        try:
+            alert = json.loads(line)
+        except ValueError:
+            continue
+        if alert.get("run_id") == run_id and alert.get("kind") == ALERT_KIND:
+            return True
+    return False
 
 
 warehouse_job = dg.define_asset_job(

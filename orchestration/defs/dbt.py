@@ -20,6 +20,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from ingestion.workers import kill_with_owner
 from orchestration import paths
 from orchestration.dbt_project import dbt_project
 from orchestration.defs.quality import IDENTITY_TERMS_MODEL, quality_issues_asset
@@ -41,12 +42,19 @@ class Translator(DagsterDbtTranslator):
 
 def _dbt_build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     p = paths.export_env(paths.current().make_dirs())
-    invocation = dbt.cli(["build"], context=context)
+    # its artifacts in the home, not in dbt_project/: a killed run's folder is removed by the next run
+    target = p.dbt_target_dir / f"{context.op_def.name}-{context.run.run_id[:8]}"
+    invocation = dbt.cli(["build"], context=context, target_path=target)
+    watchdog = kill_with_owner(invocation.process.pid)  # a killed run leaves no dbt behind, writing to HOME/build
     try:
         yield from invocation.stream()
     finally:
-        # dagster-dbt leaves a target folder per run in dbt_project/ and never removes it:
-        # keep its dbt.log in the home, drop the rest
+        if watchdog is not None:
+            try:
+                watchdog.wait(timeout=10)  # it ends with dbt
+            except Exception:  # noqa: BLE001 (never let the watchdog fail the step)
+                watchdog.kill()
+        # dagster-dbt never removes an invocation's target folder: keep its dbt.log, drop the rest
         log = invocation.target_path / "dbt.log"
         if log.exists():
             shutil.copyfile(log, p.dbt_log_dir / f"{context.run.run_id[:8]}-{context.op_def.name}.log")
