@@ -26,6 +26,7 @@ import hashlib
 import json
 import queue
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -46,6 +47,16 @@ STAMP_FILE = "dbt_code.json"
 ECHO = True
 
 _invocation_lock = threading.Lock()  # dbt's programmatic entry point is not re-entrant
+#: run id -> dbt tests passed / warned / failed / kept (not re-run), for ``ogi run``'s summary.
+_tallies: dict[str, Counter] = {}
+
+
+def tests_tally(run_id: str) -> Counter:
+    """The dbt test counts of run ``run_id`` in this process (both phases)."""
+    if run_id not in _tallies:
+        _tallies.clear()  # one run at a time: keep only the current one
+        _tallies[run_id] = Counter()
+    return _tallies[run_id]
 
 
 class DbtError(RuntimeError):
@@ -129,11 +140,21 @@ def parsed_manifest(p: paths.Paths, run_id: str, fingerprint: str, on_line: Call
         return _parsed.manifest
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner(callbacks=[_line_callback(on_line)]).invoke(["parse", *_common_args(p)])
+    with _invocation_lock:
+        try:
+            result = dbtRunner(callbacks=[_line_callback(on_line)]).invoke(["parse", *_common_args(p)])
+        finally:
+            release_duckdb()
     if not result.success or result.result is None:
         raise DbtError(f"dbt parse failed: {result.exception or 'see the run log'}")
     _parsed = _Parsed(key, result.result)
     return result.result
+
+
+def forget_manifest() -> None:
+    """Drop the parsed manifest this process keeps for the run."""
+    global _parsed
+    _parsed = None
 
 
 # --------------------------------------------------------------------------- what runs
@@ -165,9 +186,12 @@ def _selected(p: paths.Paths, manifest: Any, selection: list[str]) -> list[str]:
     """The unique ids ``dbt build`` would run with ``selection`` (dbt's own selector)."""
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner(manifest=manifest).invoke(
-        ["ls", "--resource-type", "all", "--output", "json", "--output-keys", "unique_id", *selection, *_common_args(p)]
-    )
+    with _invocation_lock:
+        try:
+            result = dbtRunner(manifest=manifest).invoke(["ls", "--resource-type", "all", "--output", "json",
+                                                          "--output-keys", "unique_id", *selection, *_common_args(p)])
+        finally:
+            release_duckdb()
     if not result.success:
         raise DbtError(f"dbt ls failed: {result.exception}")
     return [json.loads(line)["unique_id"] for line in result.result]
@@ -215,7 +239,8 @@ def plan(p: paths.Paths, manifest: Any, phase: str, selection: list[str], *, sub
     if any(event is None and uid.startswith(_EVENTFUL) for uid, event in kept.items()):
         return Plan(["build", *selection], True, "the last full build's results are incomplete")
     run = [uid for uid in everything if uid not in independent and not uid.startswith("source.")]
-    return Plan(["build", "--indirect-selection", "empty", "--select", *_names(manifest, run)], False,
+    return Plan(["build", "--indirect-selection", "empty", "--exclude-resource-type", "unit_test",
+                 "--select", *_names(manifest, run)], False,
                 f"the dbt code is unchanged: {len(kept)} nodes that read no data (seeds, models over seeds only, "
                 "their tests, unit tests) are kept from the last full build",
                 {uid: event for uid, event in kept.items() if event is not None})
@@ -235,6 +260,9 @@ def release_duckdb() -> None:
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     except ImportError:  # pragma: no cover (dbt-duckdb is a dependency)
         return
+    from dbt.adapters.factory import reset_adapters
+
+    reset_adapters()  # dbt registers the adapter again at each invocation; this frees its locks now
     with DuckDBConnectionManager._LOCK:
         env, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
     if env is not None:

@@ -57,6 +57,7 @@ class Outcome:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (step, error message)
     checks: dict[str, int] = field(default_factory=dict)  # passed / failed asset checks
     failed_checks: list[str] = field(default_factory=list)  # "asset:check" of each failed check
+    dbt_tests: dict[str, int] = field(default_factory=dict)  # passed / warned / failed / kept dbt tests
 
     def metadata(self, key: str) -> dict[str, Any]:
         return self.materializations.get(key, {})
@@ -75,7 +76,9 @@ def run_warehouse(
     if on_event is not None:
         instance.add_event_listener(run_id, on_event)
     result = job.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False, run_config=QUIET_RUN_CONFIG)
-    outcome = Outcome(run_id=run_id, success=result.success)
+    from .dbt_inprocess import tests_tally
+
+    outcome = Outcome(run_id=run_id, success=result.success, dbt_tests=dict(tests_tally(run_id)))
     for event in result.all_events:
         if event.is_step_materialization:
             mat = event.step_materialization_data.materialization
