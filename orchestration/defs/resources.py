@@ -27,10 +27,11 @@ class RunGuard(dg.ConfigurableResource):
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["RunGuard"]:
         p = paths.current().make_dirs()
-        run_id = context.run_id or "no-run"
+        run = context.run
+        run_id = run.run_id if run is not None else "no-run"
         log = runlog.get(p.home, run_id)
         runlog.prune(p.home, settings.LOG_RETENTION_DAYS.get(), keep=runlog.log_path(p.home, run_id).name)
-        job = context.dagster_run.job_name if context.dagster_run else "a job"
+        job = run.job_name if run is not None else "a job"
 
         def on_wait(who: str) -> None:
             message = f"waiting for {who} to finish with {p.home}"
@@ -39,13 +40,13 @@ class RunGuard(dg.ConfigurableResource):
                 context.log.warning(message)
 
         with home_lock(p.home, f"run {run_id[:8]} of {job}", on_wait=on_wait):
-            if context.instance is not None and context.run_id:
+            if context.instance is not None and run is not None:
                 def write(entry) -> None:
                     line = runlog.event_line(entry)
                     if line is not None:
                         log.write(line)
 
-                context.instance.add_event_listener(context.run_id, write)
+                context.instance.add_event_listener(run_id, write)
             log.write(f"run {run_id} of {job}: home {p.home}, inbox {p.inbox}")
             try:
                 yield self
