@@ -290,7 +290,7 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
         console.print(
             f"Quality gate {verdict}: {gate.get('dagster/row_count', 0)} issues ({gate.get('new_issues', 0)} new), "
             f"{gate.get('quarantined_reports', 0)} reports quarantined{' by ' + rules if rules else ''} "
-            f"· see {where}"
+            f"· see {where}", soft_wrap=True,
         )
         for reason in gate.get("gate_failures") or []:
             console.print(f"  [red]✗[/] {escape(str(reason))}")
@@ -309,8 +309,9 @@ def _summary(console, outcome, p, log_path: Path, seconds: float) -> None:
     else:
         for step, message in outcome.failures:
             console.print(f"[red bold]{step} failed:[/] {escape(message)}")
-        state = f"left as it was: {p.warehouse}" if p.warehouse.exists() else "not published yet"
-        console.print(f"[red bold]Run failed[/] after {seconds:.0f} s; the published warehouse is {state}")
+        state = (f"the published warehouse is left as it was: {p.warehouse}" if p.warehouse.exists()
+                 else "nothing has been published yet")
+        console.print(f"[red bold]Run failed[/] after {seconds:.0f} s; {state}", soft_wrap=True)
         console.print(f"  log: {log_path}  ·  run id {outcome.run_id} (see `ogi ui`)", soft_wrap=True)
 
 
