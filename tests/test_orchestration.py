@@ -474,3 +474,20 @@ def test_ogi_export_writes_the_marts_with_their_documentation(warehouse: Warehou
         assert table.num_rows == counts["dim_report"]
         docs = json.loads(table.schema.metadata[b"ogi_docs"])
         assert "quality gate found no blocking issue" in docs["columns"]["certified"]
+
+
+def test_the_readmes_queries_run_with_ogi_sql(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every query the README shows runs as it is with what the project installs."""
+    from typer.testing import CliRunner
+
+    from orchestration.cli import app
+
+    readme = (paths.REPO_DIR / "README.md").read_text(encoding="utf-8")
+    queries = re.findall(r"```sql\n(.*?)```", readme, re.S)
+    queries += re.findall(r'^ogi sql "(.*?)"$', readme, re.M)
+    assert len(queries) >= 5
+    monkeypatch.setenv("OGI_HOME", str(warehouse.paths.home))
+    for sql in queries:
+        result = CliRunner().invoke(app, ["sql", "--home", str(warehouse.paths.home), "--csv", sql])
+        assert result.exit_code == 0, f"{sql}\n{result.output}{result.stderr}"
+        assert result.output.count("\n") >= 1  # a header at least

@@ -7,7 +7,6 @@ and ignores everything else defined in it, so this module holds nothing else
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import dagster as dg
 
@@ -15,7 +14,8 @@ from orchestration import paths, runlog, settings
 from orchestration.lock import home_lock
 
 
-class RunGuard(dg.ConfigurableResource):
+@dg.resource(description="One run at a time per home (HOME/ogi.lock) and the run's log (HOME/logs/runs/).")
+def run_guard(context: dg.InitResourceContext) -> Iterator[None]:
     """One run at a time per home, and the run's log file: every asset of the job requires it.
 
     Initialised once per run by the in-process executor, before the first step: it takes
@@ -23,41 +23,38 @@ class RunGuard(dg.ConfigurableResource):
     older than ``OGI_LOG_RETENTION_DAYS`` and writes the run's events into
     ``HOME/logs/runs/<run id>.log`` until the run ends.
     """
+    p = paths.current().make_dirs()
+    run = context.run
+    run_id = run.run_id if run is not None else "no-run"
+    log = runlog.get(p.home, run_id)
+    runlog.prune(p.home, settings.LOG_RETENTION_DAYS.get(), keep=runlog.log_path(p.home, run_id).name)
+    job = run.job_name if run is not None else "a job"
 
-    @contextmanager
-    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["RunGuard"]:
-        p = paths.current().make_dirs()
-        run = context.run
-        run_id = run.run_id if run is not None else "no-run"
-        log = runlog.get(p.home, run_id)
-        runlog.prune(p.home, settings.LOG_RETENTION_DAYS.get(), keep=runlog.log_path(p.home, run_id).name)
-        job = run.job_name if run is not None else "a job"
+    def on_wait(who: str) -> None:
+        message = f"waiting for {who} to finish with {p.home}"
+        log.write(message)
+        if context.log is not None:
+            context.log.warning(message)
 
-        def on_wait(who: str) -> None:
-            message = f"waiting for {who} to finish with {p.home}"
-            log.write(message)
-            if context.log is not None:
-                context.log.warning(message)
+    with home_lock(p.home, f"run {run_id[:8]} of {job}", on_wait=on_wait):
+        if context.instance is not None and run is not None:
+            def write(entry) -> None:
+                line = runlog.event_line(entry)
+                if line is not None:
+                    log.write(line)
 
-        with home_lock(p.home, f"run {run_id[:8]} of {job}", on_wait=on_wait):
-            if context.instance is not None and run is not None:
-                def write(entry) -> None:
-                    line = runlog.event_line(entry)
-                    if line is not None:
-                        log.write(line)
-
-                context.instance.add_event_listener(run_id, write)
-            log.write(f"run {run_id} of {job}: home {p.home}, inbox {p.inbox}")
-            try:
-                yield self
-            finally:
-                log.flush()
+            context.instance.add_event_listener(run_id, write)
+        log.write(f"run {run_id} of {job}: home {p.home}, inbox {p.inbox}")
+        try:
+            yield None
+        finally:
+            log.flush()
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
-        resources={"run_guard": RunGuard()},
+        resources={"run_guard": run_guard},
         # one process: each step of the multiprocess executor re-imports the code location (~5 s)
         executor=dg.in_process_executor,
     )
