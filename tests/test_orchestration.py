@@ -295,8 +295,8 @@ def test_second_run_without_new_files_changes_nothing(warehouse: Warehouse) -> N
     assert marts_snapshot(p.warehouse) == marts
 
 
-def test_two_ogi_runs_on_one_home_take_turns(warehouse: Warehouse) -> None:
-    """The second waits for the first (the home's lock), then finds nothing new."""
+def test_two_ogi_runs_on_one_home_take_turns(warehouse: Warehouse, definitions: dg.Definitions) -> None:
+    """The second waits for the first (the home's lock), then finds nothing new; so does the sensor."""
     p = warehouse.paths
     shutil.copy(p.inbox / GOLDEN[0].with_suffix(".txt").name, p.inbox / "dropped_twice.txt")
     command = [str(Path(sys.executable).parent / "ogi"), "run", "--home", str(p.home), "--inbox", str(p.inbox)]
@@ -318,6 +318,9 @@ def test_two_ogi_runs_on_one_home_take_turns(warehouse: Warehouse) -> None:
     assert "Nothing new since run" in second.stdout
     log = re.search(r"log: (\S+\.log)", out_first).group(1)
     assert Path(log).parent == runlog.runs_dir(p.home) and "STEP_SUCCESS" in Path(log).read_text(encoding="utf-8")
+    # `ogi ui` on the home `ogi run` has just built: its sensor starts nothing
+    tick = definitions.resolve_sensor_def("inbox_sensor").evaluate_tick(dg.build_sensor_context())
+    assert not tick.run_requests and f"since run {Path(log).stem[:8]}" in tick.skip_message
 
 
 def test_new_file_is_parsed_alone_while_a_reader_holds_the_warehouse(warehouse: Warehouse) -> None:
