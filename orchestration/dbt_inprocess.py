@@ -9,8 +9,9 @@ parse, and a run has two phases.  Here dbt runs through its programmatic entry p
   (``HOME/build/dbt-target``), so dbt's partial parsing (``partial_parse.msgpack``) carries
   over from one run to the next, and the parsed manifest serves both phases;
 * dbt's results become Dagster events through dagster-dbt's own public conversion
-  (:meth:`DbtCoreCliEventMessage.to_default_asset_events`), the same events the CLI resource
-  yields: a materialization per model and seed, a check result per test;
+  (:meth:`DbtCoreCliEventMessage.to_default_asset_events`), the events the CLI resource
+  yields: a materialization per model and seed, an observation per test that does not pass
+  (dbt's tests are no Dagster asset checks here: ``defs/dbt.py``);
 * what does not depend on the data is built only when the dbt code changed: the seeds, the
   models that read only seeds, the tests on them and the unit tests run when the dbt
   project's fingerprint differs from the one the working warehouse was last fully built with
@@ -41,7 +42,8 @@ RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult
 _VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
 #: Where the dbt project's inputs live (as orchestration/dbt_project.py lists them).
 DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "selectors.yml", "models", "macros", "seeds", "tests", "snapshots")
-#: The phases whose data-independent nodes may be skipped (the names of the dbt assets).
+#: HOME/build/dbt_code.json: per phase (dbt asset), the dbt code of its last full build and the results
+#: of its nodes that read no data.
 STAMP_FILE = "dbt_code.json"
 #: Print dbt's lines to stdout too (the UI's compute logs); ``ogi run`` sets it from --verbose.
 ECHO = True
@@ -239,6 +241,8 @@ def plan(p: paths.Paths, manifest: Any, phase: str, selection: list[str], *, sub
     if any(event is None and uid.startswith(_EVENTFUL) for uid, event in kept.items()):
         return Plan(["build", *selection], True, "the last full build's results are incomplete")
     run = [uid for uid in everything if uid not in independent and not uid.startswith("source.")]
+    if not run:
+        return Plan([], False, "every node of the phase reads no data and is kept", kept)
     return Plan(["build", "--indirect-selection", "empty", "--exclude-resource-type", "unit_test",
                  "--select", *_names(manifest, run)], False,
                 f"the dbt code is unchanged: {len(kept)} nodes that read no data (seeds, models over seeds only, "

@@ -107,8 +107,8 @@ def _dbt_build(context: dg.AssetExecutionContext):
         yield from _kept(convert(event), uid)
     independent = dbt_inprocess.data_independent(manifest) if plan.full else set()
     results: dict[str, Any] = {}
-    outcome = None
-    for item in dbt_inprocess.invoke(p, manifest, plan.args, on_line):
+    outcome = dbt_inprocess.Invocation(success=True) if not plan.args else None
+    for item in dbt_inprocess.invoke(p, manifest, plan.args, on_line) if plan.args else ():
         if isinstance(item, dbt_inprocess.Invocation):
             outcome = item
             break
