@@ -55,7 +55,7 @@ def definitions(dbt_manifest: Path) -> dg.Definitions:
 def warehouse(definitions, tmp_path_factory, test_root: Path) -> Warehouse:
     """The sample reports plus two bad files, materialized once through warehouse_job.
 
-    The home is the session's (conftest.py), the one the dbt manifest was parsed for.
+    The home is the session's (conftest.py); its runs parse dbt into HOME/build/dbt-target.
     """
     inbox = tmp_path_factory.mktemp("inbox")
     shutil.copytree(paths.SAMPLES_DIR, inbox, dirs_exist_ok=True)
