@@ -25,7 +25,6 @@ import signal
 import sys
 import threading
 import time
-import subprocess
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -127,34 +126,6 @@ def watch_owner(owner: int) -> None:
             os._exit(OWNER_GONE)
 
     threading.Thread(target=poll, name="ogi-owner-watch", daemon=True).start()
-
-
-_WATCHDOG = """
-import os, select, signal, sys
-try:
-    child = os.pidfd_open(int(sys.argv[2]))
-except ProcessLookupError:
-    sys.exit(0)
-try:
-    owner = os.pidfd_open(int(sys.argv[1]))
-    ready, _, _ = select.select([owner, child], [], [])
-except ProcessLookupError:
-    ready = [None]
-if child not in ready:
-    signal.pidfd_send_signal(child, signal.SIGKILL)
-"""
-
-
-def kill_with_owner(child: int, owner: int | None = None) -> "subprocess.Popen[bytes] | None":
-    """Make process ``child`` (a subprocess someone else started: dbt) die when ``owner`` (this
-    process) dies: a small watchdog process waits for either to end and kills ``child`` if
-    ``owner`` ended first. Returns the watchdog (it ends with ``child``), or None without pidfds."""
-
-    if not hasattr(os, "pidfd_open"):  # pragma: no cover (not Linux)
-        return None
-    return subprocess.Popen([sys.executable, "-I", "-S", "-c", _WATCHDOG, str(owner or os.getpid()), str(child)],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
 
 
 def ordered_map(fn: Callable[[T], R], tasks: Iterable[T], workers: int, *, window: int | None = None,

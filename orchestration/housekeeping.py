@@ -5,9 +5,9 @@ can fail or be edited by hand. The first steps of every run (and ``ogi repair``)
 the home whole again before anything reads it:
 
 * :func:`sweep`: every temporary file by the one naming rule (:mod:`ingestion.atomic`)
-  in every folder a run writes (the home, ``raw/``, ``parquet/``, ``build/``), the
-  per-invocation dbt folders of ``build/dbt/`` and DuckDB's spill folder
-  ``build/warehouse.duckdb.tmp/``;
+  in every folder a run writes (the home, ``raw/``, ``parquet/``, ``build/``), and DuckDB's
+  spill folder ``build/warehouse.duckdb.tmp/`` (dbt runs in the run's own process and dies
+  with it; its target folder ``build/dbt-target/`` is kept for dbt's partial parsing);
 * :func:`check_build_warehouse`: dbt's working file opens, or it is set aside and dbt
   builds it again from the Parquet files (everything in it is derived from them);
 * :func:`check_inventory`, :func:`check_quality_state`: the inventory and the quality
@@ -78,8 +78,6 @@ def sweep(p: paths.Paths) -> list[str]:
     removed += remove_temp_files(p.parquet_dir, recursive=True)  # parts, journal, inventory, quality files
     removed += remove_temp_files(p.build_warehouse.parent, recursive=True)
     folders = []
-    if p.dbt_target_dir.is_dir():  # a killed dbt step's artifacts (a finished step removes its own)
-        folders += [f for f in p.dbt_target_dir.iterdir() if f.is_dir() and not f.is_symlink()]
     spill = p.build_warehouse.with_name(p.build_warehouse.name + ".tmp")  # DuckDB's spill files
     if spill.is_dir() and not spill.is_symlink():
         folders.append(spill)

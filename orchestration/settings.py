@@ -121,10 +121,14 @@ DUCKDB_MEMORY_LIMIT = Setting("OGI_DUCKDB_MEMORY_LIMIT", "1GB", _text,
                               "Memory limit of dbt's DuckDB (it spills to disk beyond it); read by "
                               "dbt_project/profiles.yml.")
 
+LOG_RETENTION_DAYS = Setting("OGI_LOG_RETENTION_DAYS", 30.0, _non_negative_float,
+                             "Days a run's log (HOME/logs/runs/<run id>.log) is kept; older ones are removed "
+                             "when a run starts (0: keep every log).")
+
 #: Every setting, in the order the README lists them.
 SETTINGS: tuple[Setting, ...] = (
     HOME, INBOX, PARSE_WORKERS, MAX_FILE_MB, FILE_TIMEOUT_S, PARSE_MEMORY_MB, MAX_BAD_SHARE, GATE_MIN_RUN_FILES,
-    GATE_CHUNK_REPORTS, GATE_FULL, ALERT_WEBHOOK, DUCKDB_MEMORY_LIMIT,
+    GATE_CHUNK_REPORTS, GATE_FULL, ALERT_WEBHOOK, DUCKDB_MEMORY_LIMIT, LOG_RETENTION_DAYS,
 )
 
 

@@ -4,8 +4,8 @@ import time
 
 import dagster as dg
 
-from ingestion.inventory import fingerprint, scan_inbox
-from orchestration import paths, settings
+from orchestration import paths, preflight, runstate, settings
+from orchestration.lock import Busy, home_lock
 
 JOB_NAME = "warehouse_job"
 #: A file modified less than this many seconds ago may still be being copied in:
@@ -73,31 +73,45 @@ warehouse_job = dg.define_asset_job(
     description="Everything: inventory and raw copies, parsing, dbt, the quality gate, publishing.",
 )
 
-nightly_schedule = dg.ScheduleDefinition(
+@dg.schedule(
     name="nightly_warehouse",
     job=warehouse_job,
     cron_schedule="0 2 * * *",
     execution_timezone="Asia/Shanghai",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="The whole warehouse, every night at 02:00 Beijing time.",
+    description="The whole warehouse, every night at 02:00 Beijing time, unless nothing is new since the "
+                "last successful run.",
 )
+def nightly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    p = paths.current()
+    verdict = runstate.check(p)
+    if verdict.nothing_new:
+        return dg.SkipReason(verdict.reason)
+    return dg.RunRequest()
 
 
 @dg.sensor(
     job=warehouse_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts a run when the inbox's listing (names, sizes, mtimes) changes and has settled.",
+    description="Starts a run for files the last successful run has not seen, once the inbox has settled; "
+                "skips while another run works on the home.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
-    inbox = paths.current().inbox
-    entries = scan_inbox(inbox)
-    if not entries:
-        return dg.SkipReason(f"{inbox} holds no files")
-    cursor = fingerprint(entries)
-    if cursor == context.cursor:
-        return dg.SkipReason("no new files in the inbox")
-    newest = max(e.mtime_ns for e in entries) / 1e9
-    if time.time() - newest < SETTLE_SECONDS:
-        return dg.SkipReason(f"files still landing in {inbox}; waiting {SETTLE_SECONDS} s for the inbox to settle")
-    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=cursor)], cursor=cursor)
+    p = paths.current()
+    try:
+        preflight.check_inbox(p.inbox)
+    except preflight.PreflightError as exc:
+        return dg.SkipReason(str(exc))
+    try:
+        with home_lock(p.home, "the inbox sensor", wait=False):
+            pass
+    except Busy as exc:
+        return dg.SkipReason(f"a run is in progress: {exc}")
+    plan = runstate.sensor_plan(p)
+    if plan.skip:
+        return dg.SkipReason(plan.reason)
+    if time.time() - plan.newest_mtime < SETTLE_SECONDS:
+        return dg.SkipReason(f"files still landing in {p.inbox}; waiting {SETTLE_SECONDS} s for the inbox to settle")
+    return dg.SensorResult(run_requests=[dg.RunRequest(run_key=plan.run_key, tags={"ogi/reason": plan.reason[:200]})],
+                           cursor=plan.run_key)

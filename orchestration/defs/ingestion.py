@@ -13,12 +13,12 @@ from collections import Counter
 import dagster as dg
 
 from ingestion import PARSER_VERSION
-from ingestion.inventory import take_inventory
+from ingestion.inventory import InboxEntry, fingerprint, take_inventory
 from ingestion.parse import sniff_format
 from ingestion.parse_run import PendingReport, parse_pending, plan_parse
 from ingestion.parts import PARSED_TABLES, parsed_versions, table_glob
 from ingestion.repair import check_store
-from orchestration import housekeeping, paths, settings
+from orchestration import housekeeping, paths, preflight, settings
 
 #: The keys dbt's sources ``raw.reports`` etc. map to (dagster-dbt's default translation).
 PARSED_KEYS = {name: dg.AssetKey(["raw", name]) for name in PARSED_TABLES}
@@ -34,6 +34,7 @@ INVENTORY = dg.AssetKey(["raw", "inventory"])
 @dg.multi_asset(
     name="raw_reports",
     group_name="ingestion",
+    required_resource_keys={"run_guard"},
     specs=[
         dg.AssetSpec(
             RAW_REPORTS,
@@ -55,6 +56,10 @@ INVENTORY = dg.AssetKey(["raw", "inventory"])
 )
 def raw_reports(context: dg.AssetExecutionContext):
     p = paths.current().make_dirs()
+    try:
+        preflight.check_inbox(p.inbox)
+    except preflight.PreflightError as exc:  # nothing is built or published from a missing inbox
+        raise dg.Failure(description=str(exc)) from None
     home_check = housekeeping.before_run(p)
     for line in home_check.lines():
         context.log.warning(line)
@@ -73,6 +78,8 @@ def raw_reports(context: dg.AssetExecutionContext):
         metadata={
             "inbox": dg.MetadataValue.path(str(p.inbox)),
             "files_seen": len(inv.entries),
+            # what the inbox sensor compares with the last successful run's listing (orchestration/runstate.py)
+            "inbox_fingerprint": fingerprint(InboxEntry(r["path"], r["size"], r["mtime_ns"]) for r in inv.entries),
             "new_files": inv.new_files,
             "hashed": inv.hashed,
             "raw_copies_written": inv.stored,
@@ -97,6 +104,7 @@ def raw_reports(context: dg.AssetExecutionContext):
 @dg.multi_asset(
     name="parsed_reports",
     group_name="ingestion",
+    required_resource_keys={"run_guard"},
     specs=[
         dg.AssetSpec(
             key,
