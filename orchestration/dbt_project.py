@@ -6,7 +6,6 @@ and :func:`ensure_manifest` can create one.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys

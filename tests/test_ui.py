@@ -92,7 +92,7 @@ def test_supervisor_ends_stubborn_processes_on_sigint_in_the_background(tmp_path
     log = tmp_path / "supervised.log"
     script = (f"import sys\nfrom pathlib import Path\nfrom orchestration import supervise\n"
               f"sys.exit(supervise.run([sys.executable, '-c', {STUBBORN!r}], cwd=Path('.')))")
-    started = subprocess.run(["bash", "-c", f'"$0" -c "$1" >"$2" 2>&1 & echo $!', sys.executable, script, str(log)],
+    started = subprocess.run(["bash", "-c", '"$0" -c "$1" >"$2" 2>&1 & echo $!', sys.executable, script, str(log)],
                              capture_output=True, text=True, timeout=30)
     pid = int(started.stdout.strip())
     try:
