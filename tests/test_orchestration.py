@@ -458,7 +458,7 @@ def test_ogi_export_writes_the_marts_with_their_documentation(warehouse: Warehou
     assert "certified" in tables["dim_report"]["description"]
     columns = {(r["table"], r["column"]): r["description"] for r in csv.DictReader(open(out / "columns.csv",
                                                                                          encoding="utf-8"))}
-    assert "quality gate found no blocking issue" in columns[("dim_report", "certified")]
+    assert "all three tables are certified" in columns[("dim_report", "certified")]
     if fmt == "csv":
         rows = list(csv.reader(open(out / "dim_report.csv", encoding="utf-8")))
         assert len(rows) == counts["dim_report"] + 1 and "certified" in rows[0]
@@ -476,7 +476,7 @@ def test_ogi_export_writes_the_marts_with_their_documentation(warehouse: Warehou
         table = pq.read_table(out / "dim_report.parquet")
         assert table.num_rows == counts["dim_report"]
         docs = json.loads(table.schema.metadata[b"ogi_docs"])
-        assert "quality gate found no blocking issue" in docs["columns"]["certified"]
+        assert "all three tables are certified" in docs["columns"]["certified"]
 
 
 def test_the_readmes_queries_run_with_ogi_sql(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
