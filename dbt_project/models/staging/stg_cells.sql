@@ -1,5 +1,6 @@
 -- One row per cell of tables 2, 3 and 4 (long form). value is NULL where the source cell is
--- blank or unread: blank and 0 are different facts and stay different here; status says which.
+-- blank or the parser could not read it (status says which): blank and 0 are different facts and
+-- stay different here, and an unread cell is neither.
 select
     cast(report_id as varchar)   as report_id,
     cast(table_name as varchar)  as table_name,
