@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import product
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from .text import nfkc
 

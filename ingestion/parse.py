@@ -13,8 +13,7 @@ from typing import Iterable, Iterator, Sequence
 from .digits import resolve_by_columns
 from .formats import MAX_TEXT_BYTES, Document, FormatError, read_document, sniff_format, text_too_large
 from .layouts import Line, glued_lines, looks_glued
-from .limits import (DEFAULT_TIMEOUT_S, FileTimeout, hit_ceiling, memory_reason, release_memory, start_file,
-                     time_limit)
+from .limits import DEFAULT_TIMEOUT_S, FileTimeout, hit_ceiling, memory_reason, release_memory, start_file, time_limit
 from .metadata import read_metadata
 from .record import EMPTY, UNREAD, Cell, ErrorKind, ParseError, Report, Rule, Status
 from .tables import GluedTable, LabelMatcher, Placement, Slot, fill_row, glued_table, place, place_glued, split_tokens

@@ -105,7 +105,7 @@ def matcher_for(slots: Sequence[Slot]) -> LabelMatcher:
 
 
 def _header_words() -> str:
-    from .templates import (APPLICANT_LABELS, PROACTIVE_FIELD_LABELS, REVIEW_RESULT_LABELS, REVIEW_ROW_LABELS)
+    from .templates import APPLICANT_LABELS, PROACTIVE_FIELD_LABELS, REVIEW_RESULT_LABELS, REVIEW_ROW_LABELS
 
     words = [label for label, _ in APPLICANT_LABELS.values()] + [label for label, _ in REVIEW_RESULT_LABELS.values()]
     words += [part for label, _ in REVIEW_ROW_LABELS.values() for part in label.split("·")]
@@ -255,7 +255,8 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
                 events.append(label)
                 stream_run = None
                 if (waiting is not None or opened is not None) and (
-                        label is not None and (waiting is None or label != waiting.anchor) or not _continues(line.norm)):
+                        label is not None and (waiting is None or label != waiting.anchor)
+                        or not _continues(line.norm)):
                     waiting = opened = None
                 elif opened is not None:
                     opened.text += line.norm  # the label goes on ("（六）其他" / "处理")

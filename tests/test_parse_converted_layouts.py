@@ -20,12 +20,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fixture_paths import FIXTURES, SAMPLES
-from ingestion.digits import AMOUNT, BLANK_MARKS, COUNT, SIGNED, MAX_DIGITS, normalise_run, read_run, \
-    resolve_by_columns, splits
+from ingestion.digits import (
+    AMOUNT,
+    BLANK_MARKS,
+    COUNT,
+    MAX_DIGITS,
+    SIGNED,
+    normalise_run,
+    read_run,
+    resolve_by_columns,
+    splits,
+)
 from ingestion.metadata import read_metadata
 from ingestion.parse import parse_bytes, parse_file
 from ingestion.record import ErrorKind, ParseError, Rule, Status
+
+from fixture_paths import FIXTURES, SAMPLES
 
 LAYOUT_FIXTURES = FIXTURES / "layouts"
 CASES = sorted(p for p in LAYOUT_FIXTURES.iterdir() if p.is_file())
@@ -95,7 +105,8 @@ def test_header_words_filled_with_dashes_are_no_row_of_blank_values() -> None:
     got = parse_file(LAYOUT_FIXTURES / "md_marker_qingxi2023.md")
     assert not got.cell_keys(Status.UNREAD)
     text = (LAYOUT_FIXTURES / "md_marker_qingxi2023.md").read_text(encoding="utf-8")
-    header = "| - | 自然人 | 法人或其他组织 | - | - | - | - | 总计 |\n| - | - | 商 | 科 | 社会公 | 法律服 | 其他 | - |\n"
+    header = ("| - | 自然人 | 法人或其他组织 | - | - | - | - | 总计 |\n"
+              "| - | - | 商 | 科 | 社会公 | 法律服 | 其他 | - |\n")
     text = text.replace("| （四）无法提供 1.本机关", header + "| （四）无法提供 1.本机关")
     again = parse_bytes(text.encode(), "again.md").to_json()
     assert {k: again[k] for k in ("applications", "unread")} == {"applications": _golden(
@@ -105,11 +116,13 @@ def test_header_words_filled_with_dashes_are_no_row_of_blank_values() -> None:
 def test_a_tall_row_cut_into_one_row_per_line_of_its_label() -> None:
     text = (LAYOUT_FIXTURES / "md_marker_qingxi2023.md").read_text(encoding="utf-8")
     golden = _golden(LAYOUT_FIXTURES / "md_marker_qingxi2023.md")
-    row = "| （六）其他处理 1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |"
+    row = ("| （六）其他处理 1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请"
+           " | 1 | 0 | 0 | 0 | 0 | 0 | 1 |")
     assert row in text
     empty = " |  |  |  |  |  |  |  |"
     for cut in (  # the values on the first, the middle or the last line of the label
-            f"| （六）其他处理 1.申请人无正当理由逾期不补 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |\n| 正、行政机关不再处理其政府信息公开申请{empty}",
+            f"| （六）其他处理 1.申请人无正当理由逾期不补 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |\n"
+            f"| 正、行政机关不再处理其政府信息公开申请{empty}",
             f"| （六）其他处理 1.申请人无正当理由逾期不补{empty}\n| 正、行政机关不再 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |\n"
             f"| 处理其政府信息公开申请{empty}",
             f"| （六）其他{empty}\n| 处理 | 1 | 0 | 0 | 0 | 0 | 0 | 1 |\n"
@@ -135,11 +148,13 @@ def test_a_row_of_empty_cells_next_to_values_that_found_no_row_is_unread_not_bla
 def _crawler(table3_rows: dict[str, str], t2: str = "规章000行政规范性文件000", t4: str = "0" * 15) -> bytes:
     """A crawler text whose table 3 rows print ``table3_rows`` (row label -> run), the rest zeros."""
     rows = []
-    for label in ("一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量", "三、本年度办理结果（一）予以公开",
-                  "（二）部分公开", "（三）不予公开1.属于国家秘密", "2.其他法律行政法规禁止公开", "3.危及“三安全一稳定”",
+    for label in ("一、本年新收政府信息公开申请数量", "二、上年结转政府信息公开申请数量",
+                  "三、本年度办理结果（一）予以公开", "（二）部分公开", "（三）不予公开1.属于国家秘密",
+                  "2.其他法律行政法规禁止公开", "3.危及“三安全一稳定”",
                   "4.保护第三方合法权益", "5.属于三类内部事务信息", "6.属于四类过程性信息", "7.属于行政执法案卷",
                   "8.属于行政查询事项", "（四）无法提供1.本机关不掌握相关政府信息", "2.没有现成信息需要另行制作",
-                  "3.补正后申请内容仍不明确", "（五）不予处理1.信访举报投诉类申请", "2.重复申请", "3.要求提供公开出版物",
+                  "3.补正后申请内容仍不明确", "（五）不予处理1.信访举报投诉类申请", "2.重复申请",
+                  "3.要求提供公开出版物",
                   "4.无正当理由大量反复申请", "5.要求行政机关确认或重新出具已获取信息", "（六）其他处理", "（七）总计",
                   "四、结转下年度继续办理"):
         rows.append(label + table3_rows.get(label, "0000000"))
@@ -207,8 +222,9 @@ def test_table_4_blocks_each_sum_to_their_total() -> None:
 
 
 def test_only_crawler_text_is_read_as_crawler_text() -> None:
-    from fixture_paths import SEEDS, real_report
     from ingestion.layouts import looks_glued
+
+    from fixture_paths import SEEDS, real_report
 
     for path in [*SEEDS, real_report("hzq2023.txt"), real_report("hzq2024.txt"), real_report("szfgs2024.txt")]:
         assert not looks_glued(path.read_text(encoding="utf-8")), path.name  # prose numbers, spaced cells
@@ -304,7 +320,8 @@ def test_the_column_identities_decide_only_what_every_fitting_combination_agrees
 
 
 def test_the_title_through_converter_markup() -> None:
-    meta = read_metadata('# <span id="page-0-0"></span>**清溪县人民政府办公室**\n\n# **2023** 年政府信息公开工作年度报告\n')
+    meta = read_metadata('# <span id="page-0-0"></span>**清溪县人民政府办公室**\n\n'
+                         '# **2023** 年政府信息公开工作年度报告\n')
     assert (meta.agency, meta.year, meta.year_source) == ("清溪县人民政府办公室", 2023, "title")
     meta = read_metadata("**山阳县自然资源局2020年**\n\n**政府信息公开工作年度报告**\n")
     assert (meta.agency, meta.year) == ("山阳县自然资源局", 2020)
@@ -315,7 +332,8 @@ def test_the_title_through_converter_markup() -> None:
 
 
 def test_agency_and_year_from_the_signature_when_nothing_else_names_them() -> None:
-    text = "一、总体情况\n本年度我局主动公开信息12条。2024年我局将进一步加强公开。\n六、其他需要报告的事项\n无。\n枫桥镇农业农村办公室\n2024年1月20日\n"
+    text = ("一、总体情况\n本年度我局主动公开信息12条。2024年我局将进一步加强公开。\n"
+            "六、其他需要报告的事项\n无。\n枫桥镇农业农村办公室\n2024年1月20日\n")
     meta = read_metadata(text)
     assert (meta.agency, meta.agency_source, meta.year, meta.year_source) == ("枫桥镇农业农村办公室", "signature", 2023,
                                                                             "signature")
@@ -364,10 +382,12 @@ def _cid_pdf() -> bytes:
     content = b"BT /F1 12 Tf 40 800 Td 14 TL\n" + b"".join(
         ("<" + "".join(f"{(ord(ch) * 7) % 9000 + 3:04X}" for ch in ln) + "> Tj T*\n").encode() for ln in _LINES) + b"ET"
     return _page(content,
-                 b"<< /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+SimSun /Encoding /Identity-H /DescendantFonts [6 0 R] >>",
+                 b"<< /Type /Font /Subtype /Type0 /BaseFont /ABCDEF+SimSun /Encoding /Identity-H "
+                 b"/DescendantFonts [6 0 R] >>",
                  b"<< /Type /Font /Subtype /CIDFontType2 /BaseFont /ABCDEF+SimSun /CIDSystemInfo << /Registry (Adobe) "
                  b"/Ordering (Identity) /Supplement 0 >> /FontDescriptor 7 0 R /DW 1000 >>",
-                 b"<< /Type /FontDescriptor /FontName /ABCDEF+SimSun /Flags 4 /FontBBox [0 -141 1000 859] /ItalicAngle 0 "
+                 b"<< /Type /FontDescriptor /FontName /ABCDEF+SimSun /Flags 4 /FontBBox [0 -141 1000 859] "
+                 b"/ItalicAngle 0 "
                  b"/Ascent 859 /Descent -141 /CapHeight 700 /StemV 80 >>")
 
 

@@ -23,8 +23,9 @@ from ingestion.parse import parse_bytes
 from ingestion.record import Report
 from ingestion.synthetic.render import ENCODINGS, EXTENSIONS, LAYOUTS, expected, file_name, render, render_text
 from ingestion.synthetic.render_converted import EXPECTED_FUNCS
-from strategies import records, with_row_totals
+
 from fixture_paths import FIXTURES
+from strategies import records, with_row_totals
 
 GOLDENS = sorted((FIXTURES / "golden").glob("*.json")) + sorted((FIXTURES / "realworld" / "golden").glob("*.txt.json"))
 KEYS = ("agency", "year", "template", "applications", "reviews", "proactive", "unread", "inferred")

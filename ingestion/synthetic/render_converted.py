@@ -34,9 +34,15 @@ from typing import TYPE_CHECKING
 
 from ..digits import AMOUNT, COUNT, SIGNED, read_run, resolve_by_columns, splits
 from ..record import UNREAD, Cell, Report, Rule, Status, read_cell
-from ..templates import AMOUNT_FIELDS, APPLICANT_COLUMNS, NON_OUTCOME_ROWS, PROACTIVE_ROWS, REVIEW_COLUMNS, \
-    REVIEW_ROWS, SIGNED_FIELDS
-from ..text import classify, normalize_label
+from ..templates import (
+    AMOUNT_FIELDS,
+    APPLICANT_COLUMNS,
+    NON_OUTCOME_ROWS,
+    REVIEW_COLUMNS,
+    REVIEW_ROWS,
+    SIGNED_FIELDS,
+)
+from ..text import normalize_label
 
 if TYPE_CHECKING:
     from .render import _Doc, _Style, _Table
@@ -229,7 +235,8 @@ def crawler_expected(rep: Report, sty: "_Style", doc: "_Doc") -> Report:
     for b, key in enumerate(REVIEW_ROWS):
         part = cells4[5 * b: 5 * b + 5]
         if split_cells is not None:
-            reviews[key] = _read_cells(part, rep.reviews[key], list(REVIEW_COLUMNS), split_cells[5 * b: 5 * b + 5], rule)
+            reviews[key] = _read_cells(part, rep.reviews[key], list(REVIEW_COLUMNS), split_cells[5 * b: 5 * b + 5],
+                                       rule)
         elif candidates and len({c.cells[5 * b: 5 * b + 5] for c in candidates}) == 1:
             reviews[key] = _read_cells(part, rep.reviews[key], list(REVIEW_COLUMNS),
                                        candidates[0].cells[5 * b: 5 * b + 5], Rule.ROW_TOTAL)
@@ -307,10 +314,26 @@ class _MdState:
 
 def _md_converter(rep: Report, sty: "_Style", doc: "_Doc") -> tuple[str, _MdState]:
     """The markdown a PDF converter makes of ``rep`` (see the module docstring)."""
-    from .render import (_APPLICANTS_HEAD, _IDENTITY_NOTE, _ORGS_HEAD, _RESULTS_LABEL, _app_labels, _app_rows,
-                         _counts, _group_label, _half, _heading, _is_sub, _pro_rows, _review_heads,
-                         _field_label, _ARTICLE_ITEM, _INFO_HEAD, _cn)
     from ..templates import APPLICANT_LABELS, REVIEW_RESULT_LABELS
+    from .render import (
+        _APPLICANTS_HEAD,
+        _ARTICLE_ITEM,
+        _IDENTITY_NOTE,
+        _INFO_HEAD,
+        _ORGS_HEAD,
+        _RESULTS_LABEL,
+        _app_labels,
+        _app_rows,
+        _cn,
+        _counts,
+        _field_label,
+        _group_label,
+        _half,
+        _heading,
+        _is_sub,
+        _pro_rows,
+        _review_heads,
+    )
 
     rng = sty.rng
     state = _MdState()
@@ -516,7 +539,8 @@ def md_converter_expected(rep: Report, sty: "_Style", doc: "_Doc") -> Report:
 
 _NAV = ("首页", "政务公开", "政府信息公开", "政策文件", "互动交流", "办事服务", "走进本区", "专题专栏")
 _SCRIPT_TEXT = ("var _hmt = _hmt || [];", "(function() {", "  var hm = document.createElement(\"script\");",
-                "  hm.src = \"https://hm.baidu.com/hm.js?{h}\";", "  var s = document.getElementsByTagName(\"script\")[0];",
+                "  hm.src = \"https://hm.baidu.com/hm.js?{h}\";",
+                "  var s = document.getElementsByTagName(\"script\")[0];",
                 "  s.parentNode.insertBefore(hm, s);", "})();")
 
 
@@ -541,13 +565,14 @@ def _lay_saved_page(rep: Report, sty: "_Style", doc: "_Doc", encoding: str) -> s
     if rng.random() < 0.6:
         out += [f"标题：{doc.title}", f"发布时间：{doc.published} {rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}",
                 f"发布机构：{doc.publisher}",
-                f"原文链接：http://www.example.gov.cn/art/{doc.year + 1}/1/{rng.randint(1, 28)}/art_{rng.randint(1000, 9999)}"
+                f"原文链接：http://www.example.gov.cn/art/{doc.year + 1}/1/{rng.randint(1, 28)}"
+                f"/art_{rng.randint(1000, 9999)}"
                 f"_{rng.randint(100000, 999999)}.html", ""]
     nav = rng.sample(_NAV, rng.randint(4, len(_NAV)))
     out += nav if rng.random() < 0.5 else ["  ".join(nav)]
     if rng.random() < 0.5:
         out += [line.replace("{h}", h) for line in _SCRIPT_TEXT]
-    out += [f"当前位置：首页 > 政务公开 > 政府信息公开 > 政府信息公开年报", ""]
+    out += ["当前位置：首页 > 政务公开 > 政府信息公开 > 政府信息公开年报", ""]
     body = rng.choice((_lay_pipe, _lay_cell_lines, _lay_tab_cells))
     out.append(body(rep, sty, doc, encoding))
     out += ["", "【打印本页】 【关闭窗口】", "相关文章："]
@@ -574,14 +599,16 @@ def _lay_saved_html(rep: Report, sty: "_Style", doc: "_Doc", encoding: str) -> s
             f"<title>{doc.title}_{site}</title>"]
     if rng.random() < 0.7:
         head += [f'<meta name="ArticleTitle" content="{doc.title}">', f'<meta name="PubDate" content="{doc.published} '
-                 f'{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}">', f'<meta name="ContentSource" content="{doc.publisher}">',
+                 f'{rng.randint(8, 17):02d}:{rng.randint(0, 59):02d}">',
+                 f'<meta name="ContentSource" content="{doc.publisher}">',
                  f'<meta name="SiteName" content="{site}">', '<meta name="ColumnName" content="政府信息公开年报">']
     head += [_SCRIPT.format(h=h), "<style>.nav li{float:left} td{border:1px solid #ccc}</style>"]
     nav = "".join(f'<li><a href="/{k}/">{name}</a></li>' for k, name in enumerate(rng.sample(_NAV, 6)))
     body = [f'<table class="top" width="100%"><tr><td><img src="/images/logo.png" alt="{doc.agency}"></td>'
             '<td><input type="text" name="q"> 搜索</td></tr></table>',
             f'<div class="nav"><ul>{nav}</ul></div>',
-            '<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; 政府信息公开年报</div>',
+            '<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; '
+            '政府信息公开年报</div>',
             '<table class="xxgk_info">'
             f'<tr><td>索引号：</td><td>{doc.index_no}</td><td>发布机构：</td><td>{doc.publisher}</td></tr>'
             f'<tr><td>发布日期：</td><td>{doc.published}</td><td>文号：</td><td></td></tr></table>',
@@ -708,7 +735,8 @@ def _lay_word_html(rep: Report, sty: "_Style", doc: "_Doc", encoding: str) -> st
             f"<title>{doc.title}</title>\n"
             "<!--[if gte mso 9]><xml>\n <o:DocumentProperties>\n  <o:Author>Administrator</o:Author>\n"
             f"  <o:Pages>{rng.randint(3, 9)}</o:Pages>\n  <o:Words>{rng.randint(500, 3000)}</o:Words>\n"
-            " </o:DocumentProperties>\n</xml><![endif]-->\n<style>\n<!--\np.MsoNormal\n\t{margin:0cm;font-size:10.5pt;}\n"
+            " </o:DocumentProperties>\n</xml><![endif]-->\n"
+            "<style>\n<!--\np.MsoNormal\n\t{margin:0cm;font-size:10.5pt;}\n"
             "-->\n</style>\n</head>\n\n<body lang=ZH-CN style='tab-interval:21.0pt'>\n\n"
             "<div class=WordSection1 style='layout-grid:15.6pt'>\n\n")
     return head + "\n\n".join(body) + "\n\n</div>\n\n</body>\n\n</html>\n"
