@@ -188,7 +188,8 @@ def _read_title(head: str, meta: Metadata, head_lines: int) -> None:
 def _signature(text: str, meta: Metadata, tail_lines: int = 30) -> None:
     """Agency and year from the signature that ends a report: the body's name on a short line, the
     date it was signed on the next ("清溪县人民政府办公室" / "2024 年 1 月 25 日"); a report signed in
-    the first half of a year covers the year before."""
+    the first half of a year covers the year before.  A date with no body's name above it is no
+    signature (it may close a paragraph, or end a page's text): it names neither."""
     lines = [_norm(raw) for raw in text[-6000:].splitlines()[-tail_lines * 3:] if raw.strip()]
     lines = [ln for ln in lines if ln][-tail_lines:]
     for i in range(len(lines) - 1, 0, -1):
@@ -196,8 +197,9 @@ def _signature(text: str, meta: Metadata, tail_lines: int = 30) -> None:
         if m is None:
             continue
         name = lines[i - 1]
-        if meta.agency is None and len(name) <= 30 and _AGENCY_SUFFIX.search(name) and not any(
-                ch.isdigit() for ch in name):
+        if len(name) > 30 or not _AGENCY_SUFFIX.search(name) or any(ch.isdigit() for ch in name):
+            return
+        if meta.agency is None:
             meta.agency, meta.agency_source = name, "signature"
         year, month = int(m.group(1)), int(m.group(2))
         if meta.year is None and month in _PUBLISHED_MONTHS_OF_NEXT_YEAR:
