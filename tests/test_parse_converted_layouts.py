@@ -403,7 +403,6 @@ def _mojibake_pdf() -> bytes:
 
 def _random_ideographs_pdf() -> bytes:
     """A font whose codes map to the wrong ideographs: CJK text in no reading order."""
-    pytest.importorskip("reportlab")
     import io
 
     from reportlab.lib.pagesizes import A4
