@@ -18,6 +18,13 @@ _CN_DIGITS = str.maketrans("〇○零一二三四五六七八九", "00012345678"
 _CN_YEAR = re.compile("[〇○零一二三四五六七八九]{4}(?=年)")
 # (a field and its value may stand in two cells of a table: "发布机构： | 清溪县人民政府")
 _AGENCY_FIELD = re.compile(r"(?:发文机关|发布机构|发文单位|发布机关|发布单位)\s*[:：][\s|]*([^\s|，,;；]+)")
+# Where a field's value ends when a page's fields run together on one line (a crawler that
+# dropped the line breaks: "发布机构：某局原文链接：http…"): at the next field's label or a link.
+_NEXT_FIELD = re.compile(
+    r"(?:原文链接|原文地址|链接|发布时间|发布日期|成文日期|公开日期|发文日期|标题|正文|来源|信息来源|索引号|文号|"
+    r"浏览次数|点击数|主题分类|组配分类|https?:|www\.)")
+#: A body's name is short; a longer value is text run into the field: no agency is better than a wrong one.
+_MAX_AGENCY_CHARS = 40
 # A saved page's source field: the agency only where it reads as one (not a web site's name).
 _SOURCE_FIELD = re.compile(r"(?:信息来源|来源)\s*[:：][\s|]*([^\s|，,;；]+)")
 # The signature at the end of a report: the body, then the date it was signed ("2024年1月25日").
@@ -106,6 +113,14 @@ def _title(line: str, above: list[str]) -> re.Match[str] | None:
     return None
 
 
+def _field_value(value: str) -> str | None:
+    """A body's name from a field's value: cut where the next field starts, ``None`` when what is
+    left is empty or too long to be a name."""
+    m = _NEXT_FIELD.search(value)
+    value = value[:m.start()] if m else value
+    return value if 0 < len(value) <= _MAX_AGENCY_CHARS else None
+
+
 def read_metadata(text: str, head_lines: int = 120) -> Metadata:
     """Read the metadata from a document's text (title lines first, then the page's fields)."""
     meta = Metadata()
@@ -118,12 +133,14 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
         _read_title(head, meta, head_lines)
     if meta.agency is None:
         m = _AGENCY_FIELD.search(head)
-        if m:
-            meta.agency, meta.agency_source = m.group(1), "field"
+        name = _field_value(m.group(1)) if m else None
+        if name:
+            meta.agency, meta.agency_source = name, "field"
     if meta.agency is None:
         m = _SOURCE_FIELD.search(head)
-        if m and _AGENCY_SUFFIX.search(m.group(1)) and not any(ch.isdigit() for ch in m.group(1)):
-            meta.agency, meta.agency_source = m.group(1), "field"
+        name = _field_value(m.group(1)) if m else None
+        if name and _AGENCY_SUFFIX.search(name) and not any(ch.isdigit() for ch in name):
+            meta.agency, meta.agency_source = name, "field"
     m = _DATE_FIELD.search(head)
     if m:
         y, mo, d = (int(g) for g in m.groups())

@@ -429,3 +429,16 @@ def test_a_pdf_whose_text_layer_is_garbage_needs_ocr(make) -> None:
         parse_bytes(make(), "garbage.pdf")
     assert err.value.kind == ErrorKind.UNREADABLE
     assert "text layer cannot be read" in err.value.reason and "needs OCR" in err.value.reason
+
+
+def test_a_header_block_run_into_one_line_names_the_agency_up_to_the_next_field() -> None:
+    """A crawler that dropped the line breaks: each field's value ends where the next field starts."""
+    text = (LAYOUT_FIXTURES / "crawler_fengqiao2024.txt").read_text(encoding="utf-8")
+    got = parse_bytes("".join(text.splitlines()).encode(), "one_line.txt")
+    expected = parse_file(LAYOUT_FIXTURES / "crawler_fengqiao2024.txt")
+    assert (got.agency, got.agency_source, got.year) == ("枫桥街道办事处", "field", 2024)
+    assert got.to_json()["applications"] == expected.to_json()["applications"]
+    meta = read_metadata("发布机构：城南区商务局原文链接：http://example.invalid/a.html\n")
+    assert (meta.agency, meta.agency_source) == ("城南区商务局", "field")
+    # a value too long to be a body's name is text run into the field: no agency, never a wrong one
+    assert read_metadata("发布机构：" + "城南区商务局关于进一步做好政府信息公开工作的通知" * 3 + "\n").agency is None
