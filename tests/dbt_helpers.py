@@ -23,6 +23,7 @@ from fixture_paths import GOLDEN_DIR, REALWORLD_GOLDEN_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
+ALIASES = DBT_PROJECT_DIR / "models" / "intermediate" / "reference" / "agency_aliases.csv"
 
 
 PARSED_AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -63,6 +64,15 @@ def write_raw_parquet(parquet_dir: Path, records: Iterable[tuple[str, dict[str, 
         for r in reports
     ]
     write_table(parquet_dir / "inventory.parquet", inventory, INVENTORY_SCHEMA)
+    write_agency_links(parquet_dir, reports)
+
+
+def write_agency_links(parquet_dir: Path, reports: list[dict[str, Any]]) -> None:
+    """agency_links.parquet for these reports, as the agency_links step writes it (the real linker)."""
+    from ingestion.agencies import LINKS_FILE, update_links
+
+    keys = {(r["agency"], r["year"], r["division_code"]) for r in reports}
+    update_links(keys, parquet_dir / LINKS_FILE, ALIASES)
 
 
 def write_quality_issues(parquet_dir: Path, issues: list[dict[str, Any]]) -> None:
