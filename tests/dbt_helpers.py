@@ -34,8 +34,10 @@ def report_id_of(data: bytes) -> str:
 
 
 def golden_files() -> list[Path]:
-    """The five seed goldens and the real-world hzq2023 text golden (it breaks identity 4)."""
-    return sorted(GOLDEN_DIR.glob("*.json")) + [REALWORLD_GOLDEN_DIR / "hzq2023.txt.json"]
+    """The five seed goldens and the real-world text goldens: hzq2023 (it breaks identity 4), hzq2024
+    (the same body the next year, printed under a longer name) and szfgs2024 (its city's government)."""
+    return sorted(GOLDEN_DIR.glob("*.json")) + [REALWORLD_GOLDEN_DIR / f"{name}.txt.json"
+                                                for name in ("hzq2023", "hzq2024", "szfgs2024")]
 
 
 def write_table(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
