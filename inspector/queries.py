@@ -69,10 +69,14 @@ def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def province_sql(division_code: str = "division_code") -> str:
-    """A SQL expression: the province of a report, from its division code (the coming dim_region replaces it)."""
-    return (f"coalesce((select label from (values {regions.values_sql()}) as p(code, label) "
-            f"where p.code = left({division_code}, 2)), '{UNKNOWN}')")
+def province_sql(report_id: str) -> str:
+    """A SQL expression: the province of a report, from the region it is linked to
+    (marts.link_report_agency: its 索引号's division code, else the places its agency's name starts
+    with; unknown for an ambiguous or placeless name). ``report_id``: the report's id, qualified by
+    its table (a bare name would mean the subquery's own)."""
+    return (f"coalesce((select p.label from marts.link_report_agency as l "
+            f"join (values {regions.values_sql()}) as p(code, label) on p.code = left(l.province_code, 2) "
+            f"where l.report_id = {report_id}), '{UNKNOWN}')")
 
 
 def _rule_causes_sql() -> str:
@@ -130,7 +134,7 @@ def totals(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 def reports_by(con: duckdb.DuckDBPyConnection, what: str) -> list[dict[str, Any]]:
     """Current reports by ``year``, ``template``, ``format`` or ``province``: certified and quarantined."""
     expr = {"year": "cast(year as varchar)", "template": "coalesce(template, '?')", "format": "coalesce(format, '?')",
-            "province": province_sql()}[what]
+            "province": province_sql("dim_report.report_id")}[what]
     return records(con, f"""
         select {expr} as key,
                count(*) filter (where certified) as certified,
@@ -232,7 +236,7 @@ def indicator_histograms(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[
 
 def indicator_spread(con: duckdb.DuckDBPyConnection, by: str) -> dict[str, list[dict[str, Any]]]:
     """Per indicator and ``year`` or ``province``: quantiles of the agency-years' rates and the pooled rate."""
-    group = "cast(a.year as varchar)" if by == "year" else province_sql("r.division_code")
+    group = "cast(a.year as varchar)" if by == "year" else province_sql("a.report_id")
     out = {}
     for ind, (num, den) in POOLED.items():
         out[ind] = records(con, f"""
@@ -307,7 +311,7 @@ def quarantined_reports(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             from marts.quality_issues where severity = 'blocking' group by report_id
         )
         select r.report_id, r.source_file, r.agency, r.year, r.template, r.format, r.published, r.index_number,
-               r.division_code, {province_sql('r.division_code')} as province, r.parser_version, r.parsed_at,
+               r.division_code, {province_sql('r.report_id')} as province, r.parser_version, r.parsed_at,
                r.issue_count, r.blocking_issue_count, r.warning_count, coalesce(x.rules, []) as rules,
                inv.raw_path, inv.inbox_path, s.warnings_json
         from marts.dim_report r
@@ -367,7 +371,7 @@ def agencies_with_issues(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]
             select distinct r.agency from marts.quality_issues q join marts.dim_report r using (report_id)
             where r.is_current and r.agency is not null
         )
-        select r.agency, any_value({province_sql('r.division_code')}) as province,
+        select r.agency, any_value({province_sql('r.report_id')}) as province,
                count(*) as reports, count(*) filter (where not r.certified) as quarantined,
                min(r.year) as first_year, max(r.year) as last_year, sum(r.issue_count) as issues
         from marts.dim_report r join flagged using (agency)

@@ -318,8 +318,10 @@ class Body:
             body = rng.choice(_SHORT_NAMES[body])
         if self.county is not None:
             drop = rng.random() < 0.3
-            if drop and self.county_shared and not self.coded_site and rng.random() > 0.05:
-                drop = False  # an ambiguous bare name with nothing to settle it: rare (it stays unlinked)
+            if drop and self.county_shared and rng.random() > 0.05:
+                # a name other counties share, printed bare: rare (without a 索引号 code to settle it,
+                # and not every layout prints the 索引号, it stays unlinked)
+                drop = False
             place = self.county if drop else f"{self.city or ''}{self.county}"
             if body == "人民政府" and not drop and rng.random() < 0.1:
                 body = ""  # "攀枝花市东区": a place alone is its government
