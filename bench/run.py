@@ -9,7 +9,9 @@ For each scenario (``BENCH_REPORTS``, default 10000; several as ``10000,150000``
    number pulled out with one regular expression (single core, as is the parser for the ratio);
 3. ``ogi run`` from an empty home to certified marts, as a subprocess: wall time, peak memory
    of its whole process tree (sum of RSS, sampled), per-step times from the Dagster event log;
-4. the incremental run: 1% new files moved into the inbox, ``ogi run`` again;
+4. ``ogi run`` again with nothing new (``noop_s``: start-up included, no dbt, no gate); then one
+   new file into the inbox (``small_incremental_s``: a file dropped in at night); then the
+   incremental run: 1% new files moved into the inbox, ``ogi run`` again;
 5. the quality gate: ``gate_s`` and ``sql_s`` from the gate's materialization metadata;
 6. the inspector's site: build time, size and pages (``inspector_*``) from its metadata;
 7. bodies across years and names: the warehouse's agency ids and regions scored against the
@@ -17,13 +19,15 @@ For each scenario (``BENCH_REPORTS``, default 10000; several as ``10000,150000``
    ``agency_links`` step's time.
 
 Then (``BENCH_EXECUTOR=1``, the default) the process pool against Dagster's multiprocess
-executor on the same slices (bench/executor_bench.py), and Word/PDF parse figures
-(``BENCH_OFFICE=1``, the default).  Progress goes to stderr; at the end one JSON line per
+executor on the same slices (bench/executor_bench.py), Word/PDF parse figures
+(``BENCH_OFFICE=1``, the default), and ``ogi run`` on the fault probe's hostile set
+(``BENCH_HOSTILE=1``, the default; bench/hostile.py): its peak memory, of the whole process
+tree and of the largest process, and what became of each hostile file.  Progress goes to stderr; at the end one JSON line per
 scenario goes to stdout (and to ``bench/out/results.jsonl``).
 
 Environment: ``BENCH_REPORTS``, ``BENCH_SEED`` (1), ``BENCH_BREAK_SHARE`` (0.02),
 ``BENCH_SAMPLE`` (parse sample, 6000 files), ``BENCH_OUT`` (bench/out), ``BENCH_EXECUTOR``,
-``BENCH_OFFICE``, ``BENCH_MEMORY_LIMIT_MB`` (heap limit per process of a measured run, 12288;
+``BENCH_OFFICE``, ``BENCH_HOSTILE``, ``BENCH_MEMORY_LIMIT_MB`` (heap limit per process of a measured run, 12288;
 0 = none), ``OGI_PARSE_WORKERS`` (passed on to ``ogi run``).
 """
 from __future__ import annotations
@@ -57,6 +61,8 @@ TARGETS = {
     "e2e_s": ("<=", 600),
     "peak_rss_mb": ("<=", 4096),
     "incremental_s": ("<=", 60),
+    "noop_s": ("<", 10),
+    "small_incremental_s": ("<", 20),
     "gate_share_of_e2e": ("<=", 0.10),
     "agency_link_rate": (">=", 0.99),
     "agency_false_merges": ("<=", 0),
@@ -412,12 +418,27 @@ def scenario(n: int, workers: int) -> dict[str, Any]:
     log(f"agencies: link rate {agencies['agency_link_rate']}, false merges {agencies['agency_false_merges']}, "
         f"regions right {agencies['region_correct_share']}, wrong {agencies['region_wrong']}")
 
-    moves = move_in(extra, folder / "reports")
+    log("ogi run again, nothing new")
+    noop = ogi_run(folder / "reports", home, OUT / f"ogi-run-{n}-noop.log")
+    one, _ = corpus(n + extra_n + 1, start=n + extra_n, name=f"one-{n}-s{SEED}")  # a report of its own
+    one_move = move_in(one, folder / "reports")
     try:
-        log(f"ogi run again with {len(moves)} new files")
-        second = ogi_run(folder / "reports", home, OUT / f"ogi-run-{n}-incremental.log")
+        log("ogi run again with 1 new file")
+        small = ogi_run(folder / "reports", home, OUT / f"ogi-run-{n}-one.log")
+        small_details = run_details(home) if small.returncode == 0 else {}
+        log(f"nothing new: {noop.wall_s:.1f} s; 1 new file: {small.wall_s:.1f} s, steps {small_details.get('steps')}")
+        moves = move_in(extra, folder / "reports")
+        try:
+            log(f"ogi run again with {len(moves)} new files")
+            second = ogi_run(folder / "reports", home, OUT / f"ogi-run-{n}-incremental.log")
+        finally:
+            move_back(moves)
     finally:
-        move_back(moves)
+        move_back(one_move)
+    if noop.returncode != 0 or small.returncode != 0:
+        result["e2e_s"] = round(first.wall_s, 1)
+        return failed(result, "no-op or one-file ogi run", noop if noop.returncode else small, home,
+                      OUT / f"ogi-run-{n}-{'noop' if noop.returncode else 'one'}.log")
     if second.returncode != 0:
         result["e2e_s"] = round(first.wall_s, 1)
         result["peak_rss_mb"] = round(first.peak_rss_mb)
@@ -436,6 +457,10 @@ def scenario(n: int, workers: int) -> dict[str, Any]:
         "e2e_s": round(first.wall_s, 1),
         "peak_rss_mb": round(first.peak_rss_mb),
         "peak_rss_single_process_mb": round(first.peak_single_mb),
+        "noop_s": round(noop.wall_s, 1),
+        "small_incremental_s": round(small.wall_s, 1),
+        "small_incremental_steps_s": small_details.get("steps"),
+        "noop_ran_nothing": "Nothing new" in (OUT / f"ogi-run-{n}-noop.log").read_text(encoding="utf-8"),
         "incremental_s": round(second.wall_s, 1),
         "incremental_new_reports": len(moves),
         "incremental_peak_rss_mb": round(second.peak_rss_mb),
@@ -470,9 +495,9 @@ def scenario(n: int, workers: int) -> dict[str, Any]:
         "inspector_step_s": site.get("step_s"),
         "incremental_inspector_s": again["meta"].get("inspector", {}).get("build_s"),
     })
+    compare = {">=": lambda a, b: a >= b, "<=": lambda a, b: a <= b, "<": lambda a, b: a < b}
     result["targets_missed"] = [k for k, (op, limit) in TARGETS.items()
-                                if result.get(k) is not None
-                                and not (result[k] >= limit if op == ">=" else result[k] <= limit)]
+                                if result.get(k) is not None and not compare[op](result[k], limit)]
     (OUT / f"memory-{n}.json").write_text(json.dumps({"first": first.samples, "incremental": second.samples}))
     shutil.rmtree(home / "raw", ignore_errors=True)  # the raw copies double the corpus on disk
     return result
@@ -535,6 +560,33 @@ def without_gate(result: dict[str, Any], n: int, folder: Path, extra: Path) -> d
     return result
 
 
+def hostile_set() -> dict[str, Any]:
+    """``ogi run`` on the hostile set (bench/hostile.py) from an empty home: peak memory, and each file's fate."""
+    import duckdb
+
+    from bench import hostile
+
+    folder = OUT / "hostile"
+    log(f"building the hostile set in {folder}")
+    inbox = hostile.build(folder)
+    home = folder / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    log("ogi run on the hostile set")
+    run = ogi_run(inbox, home, OUT / "ogi-run-hostile.log")
+    result: dict[str, Any] = {"scenario": "hostile set", "e2e_s": round(run.wall_s, 1),
+                              "peak_rss_mb": round(run.peak_rss_mb),
+                              "peak_rss_single_process_mb": round(run.peak_single_mb),
+                              "parse_memory_ceiling_mb": float(os.environ.get("OGI_PARSE_MEMORY_MB") or 1024)}
+    if run.returncode != 0:
+        return failed(result, "ogi run on the hostile set", run, home, OUT / "ogi-run-hostile.log")
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        result["errors"] = dict(con.execute("select source_file, error from marts.parse_errors order by 1").fetchall())
+        result["reports"] = con.execute("select count(*) from marts.dim_report").fetchone()[0]
+    result["skipped"] = run_details(home)["meta"].get("raw_reports", {}).get("skipped_files")
+    shutil.rmtree(home / "raw", ignore_errors=True)
+    return result
+
+
 def main() -> int:
     from ingestion.workers import cpu_count
 
@@ -544,6 +596,8 @@ def main() -> int:
     lines = [scenario(n, workers) for n in sizes]
     if os.environ.get("BENCH_OFFICE", "1") == "1":
         lines.append({"scenario": "office formats", **office_throughput(workers)})
+    if os.environ.get("BENCH_HOSTILE", "1") == "1":
+        lines.append(hostile_set())
     if os.environ.get("BENCH_EXECUTOR", "1") == "1":
         from bench import executor_bench
 

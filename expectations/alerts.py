@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 import pandas as pd
 
+from .issues import describe_quarantines, quarantined_by_cause
 from .results import jsonable
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -88,9 +89,11 @@ def build_alert(
     decert = (int(issues.loc[issues["severity"] == "blocking", "report_id"].nunique())
               if len(issues) and "severity" in issues.columns else 0)
     level = "error" if failures else ("warning" if rows else "ok")
+    by_cause = quarantined_by_cause(issues) if len(issues) and "severity" in issues.columns else {}
     summary = (f"ogi run {run_id}: quality gate {'FAILED' if failures else 'passed'}"
                f"{' (' + '; '.join(failures) + ')' if failures else ''}; "
-               f"{len(rows)} issues in {n_reports} reports, {decert} decertified")
+               f"{len(rows)} issues in {n_reports} reports, {decert} decertified"
+               f"{': ' + describe_quarantines(by_cause) if decert else ''}")
     alert: dict[str, Any] = {
         "kind": ALERT_KIND,
         "version": ALERT_VERSION,
@@ -102,6 +105,7 @@ def build_alert(
         "issue_count": len(rows),
         "reports_affected": n_reports,
         "decertified_count": decert,
+        "decertified_by_cause": by_cause,
         "summary": summary,
         "issues": rows,
     }

@@ -172,6 +172,7 @@ def terms_batches(terms: pd.DataFrame, labelled: bool = True) -> Batches:
         "report_id": terms["report_id"],
         "scope": terms["scope"],
         "scope_kind": terms["scope_kind"],
+        "table_name": terms["table_name"],
         "severity": pd.Categorical.from_codes(sev_codes, categories=sev_labels),
         "residual": residual,
         "rule_severity": _combined_key([terms["rule"], terms["severity"]], ":",

@@ -21,13 +21,14 @@ import pyarrow.parquet as pq
 
 from ingestion.atomic import write_parquet_atomic
 
-from .rules import BY_NAME
+from .rules import BY_NAME, CAUSES
 
 #: The schema of quality_issues, here and nowhere else.
 ISSUES_SCHEMA = pa.schema([
     ("report_id", pa.string()),
     ("rule", pa.string()),  # a rule of expectations/rules.py
-    ("severity", pa.string()),  # blocking (quarantines the report) or warning
+    ("severity", pa.string()),  # blocking (holds the table out of the certified marts) or warning
+    ("table_name", pa.string()),  # the table the issue concerns: applications, reviews, proactive, or report (all)
     ("scope_kind", pa.string()),  # column | row | report | cell
     ("scope", pa.string()),  # which column / row / table / cell of the report
     ("expected", pa.float64()),  # the identity's right-hand side
@@ -53,6 +54,7 @@ def term_issues(terms: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
         "report_id": t["report_id"].to_numpy(),
         "rule": t["rule"].to_numpy(),
         "severity": t["severity"].to_numpy(),
+        "table_name": t["table_name"].to_numpy(),
         "scope_kind": t["scope_kind"].to_numpy(),
         "scope": t["scope"].to_numpy(),
         "expected": t["rhs"].to_numpy(dtype="float64"),
@@ -81,6 +83,7 @@ def cell_issues(cells: pd.DataFrame, batch: pd.DataFrame, positions: np.ndarray,
         "report_id": c["report_id"].to_numpy(),
         "rule": rule,
         "severity": BY_NAME[rule].severity,
+        "table_name": c["table_name"].to_numpy(),
         "scope_kind": "cell",
         "scope": scope,
         "expected": expected,
@@ -93,7 +96,7 @@ def assemble(parts: list[pd.DataFrame], checked_at: pd.Timestamp) -> pd.DataFram
     if not parts:
         return empty_issues()
     issues = pd.concat(parts, ignore_index=True)
-    for c in ("report_id", "rule", "severity", "scope_kind", "scope", "cells"):
+    for c in ("report_id", "rule", "severity", "table_name", "scope_kind", "scope", "cells"):
         issues[c] = issues[c].astype("str")
     for c in ("expected", "actual", "residual"):
         issues[c] = issues[c].astype("float64")
@@ -112,6 +115,22 @@ def with_carried(judged: pd.DataFrame, carried: pd.DataFrame | None) -> pd.DataF
     carried = carried.astype(judged.dtypes.to_dict())
     both = pd.concat([judged, carried], ignore_index=True) if len(judged) else carried
     return both.sort_values(["report_id", "rule", "scope"], kind="stable").reset_index(drop=True)
+
+
+def quarantined_by_cause(issues: pd.DataFrame) -> dict[str, int]:
+    """How many reports each cause of :data:`~expectations.rules.CAUSES` quarantines (a report
+    with blocking issues of two causes counts under both)."""
+    blocking = issues[issues["severity"] == "blocking"] if len(issues) else issues
+    causes = blocking["rule"].map(lambda rule: BY_NAME[rule].cause if rule in BY_NAME else "report")
+    counts = blocking.assign(cause=causes).groupby("cause")["report_id"].nunique() if len(blocking) else {}
+    return {cause: int(counts.get(cause, 0)) for cause in CAUSES}
+
+
+def describe_quarantines(by_cause: dict[str, int]) -> str:
+    """``"3 reports break their own identities or values; 2 have cells the parser could not read"``."""
+    parts = [f"{n} report {CAUSES[cause][0]}" if n == 1 else f"{n} reports {CAUSES[cause][1]}"
+             for cause, n in by_cause.items() if n]
+    return "; ".join(parts) if parts else "no report quarantined"
 
 
 def keep_first_found(issues: pd.DataFrame, previous: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:

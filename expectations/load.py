@@ -25,7 +25,7 @@ PARSE_ERRORS = "wh.staging.stg_parse_errors"
 
 #: Text columns whose values are few (rules, scopes, row and column keys): their categories
 #: are read once per gate, not once per part (each read is a scan of the whole table).
-TERM_KEYS = ["rule", "severity", "scope_kind", "scope"]
+TERM_KEYS = ["rule", "severity", "table_name", "scope_kind", "scope"]
 
 CELL_KEYS = ["table_name", "row_key", "col_key"]
 
@@ -89,8 +89,9 @@ def parts(con: duckdb.DuckDBPyConnection, judge: list[str], size: int
         return
     for name, relation, columns in (("gate_term_keys", TERMS, TERM_KEYS), ("gate_cell_keys", CELLS, CELL_KEYS)):
         con.execute(f"create or replace temp table {name} as select distinct {', '.join(columns)} from {relation}")
-    keys = {**{c: f"select distinct {c} from gate_term_keys where {c} is not null" for c in TERM_KEYS},
-            **{c: f"select distinct {c} from gate_cell_keys where {c} is not null" for c in CELL_KEYS}}
+    # (both tables have a table_name column: one set of categories each)
+    term_keys = {c: f"select distinct {c} from gate_term_keys where {c} is not null" for c in TERM_KEYS}
+    cell_keys = {c: f"select distinct {c} from gate_cell_keys where {c} is not null" for c in CELL_KEYS}
     in_part = "report_id in (select report_id from part_ids)"
     for start in range(0, len(judge), max(size, 1)):
         ids = judge[start:start + size]
@@ -100,10 +101,10 @@ def parts(con: duckdb.DuckDBPyConnection, judge: list[str], size: int
             id_index = pd.Index(ids, dtype="str")  # one set of categories for both frames
             terms = _categorical_frame(
                 con, TERMS,
-                {**{c: keys[c] for c in TERM_KEYS},
+                {**term_keys,
                  "cells": f"select distinct cells from {TERMS} where cells is not null and {in_part}"},
                 ["lhs", "rhs", "residual"], id_index)
-            cells = _categorical_frame(con, CELLS, {c: keys[c] for c in CELL_KEYS}, ["value"], id_index)
+            cells = _categorical_frame(con, CELLS, cell_keys, ["value"], id_index)
         finally:
             con.unregister("part_ids")
         yield terms, cells

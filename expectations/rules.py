@@ -10,10 +10,17 @@ A rule is judged on one of two inputs:
 ``cells``  the current cells themselves (``intermediate.int_current_cells``): value rules
            that Great Expectations judges on the cells' helper columns.
 
-``severity`` says what a broken rule does: ``blocking`` quarantines the report (held out of
-the certified marts), ``warning`` is listed and changes nothing else.  ``table`` is the
-table of the form the rule is about (``report``: the report as a whole, or, for
-``keys_present``, the table its scope names).
+``severity`` says what a broken rule does: ``blocking`` holds the table it concerns out of the
+certified marts (the whole report for a rule about the report), ``warning`` is listed and
+changes nothing else.  ``table`` is the table of the form the rule is about: ``report`` for the
+report as a whole, or for a rule whose scope names the table (``keys_present``,
+``cells_unread``) or the cell (the cell rules).  Each issue carries the table it concerns
+(``quality_issues.table_name``).
+
+``cause`` says whom a broken rule blames: ``report`` (the report's own numbers do not add up,
+or are not possible values), ``parser`` (the parser could not read some cells: the report is not
+to blame) or ``metadata`` (the report's agency or year was not found).  Alerts and the run
+summary count quarantined reports by cause.
 
 Adding a rule: docs/ARCHITECTURE.md has the checklist.
 """
@@ -44,6 +51,7 @@ class Rule:
     scope_kind: str
     source: Literal["terms", "cells"]
     description: str
+    cause: Literal["report", "parser", "metadata"] = "report"
     tolerance: float = TOLERANCE
 
 
@@ -58,6 +66,11 @@ RULES: tuple[Rule, ...] = (
          "table 4, per row: total = upheld + corrected + other + pending"),
     Rule("keys_present", "blocking", "report", "report", "terms",
          "per report x table: cells present = cells the template requires"),
+    Rule("cells_unread", "blocking", "report", "report", "terms",
+         "per report x table: no cell the parser could not read (the table's identities are not judged "
+         "while it has one)", cause="parser"),
+    Rule("metadata_missing", "blocking", "report", "report", "terms",
+         "the report's agency and year were found (scope: agency, year)", cause="metadata"),
     Rule("identity_5_carry_over", "warning", "applications", "column", "terms",
          "across years, per agency and column: carried_over(year) = carried_forward(year - 1)"),
     Rule("stock_rule", "warning", "proactive", "row", "terms",
@@ -78,6 +91,12 @@ BY_NAME: dict[str, Rule] = {r.name: r for r in RULES}
 TERM_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r.source == "terms")
 #: The rules judged on the cells.
 CELL_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r.source == "cells")
+#: What a quarantine is blamed on, in the order summaries name them: (one report, several).
+CAUSES: dict[str, tuple[str, str]] = {
+    "report": ("breaks its own identities or values", "break their own identities or values"),
+    "parser": ("has cells the parser could not read", "have cells the parser could not read"),
+    "metadata": ("lacks its agency or year", "lack their agency or year"),
+}
 
 
 def rule_severity_pairs() -> tuple[str, ...]:
@@ -87,6 +106,6 @@ def rule_severity_pairs() -> tuple[str, ...]:
 
 def seed_rows() -> list[list[object]]:
     """The dbt seed ``ref_quality_rules``: a header row and one row per rule."""
-    return [["rule", "severity", "table_name", "scope_kind", "source", "description"]] + [
-        [r.name, r.severity, r.table, r.scope_kind, r.source, r.description] for r in RULES
+    return [["rule", "severity", "table_name", "scope_kind", "source", "cause", "description"]] + [
+        [r.name, r.severity, r.table, r.scope_kind, r.source, r.cause, r.description] for r in RULES
     ]

@@ -290,6 +290,7 @@ class GateRun:
         stats["parts"] = self.parts
         stats["judged_report_count"] = len(_union(self._seen_ids))
         stats["carried_issue_count"] = len(issues) - len(judged)
+        stats["decertified_by_cause"] = issue_rows.quarantined_by_cause(issues)
         run_frame = pd.DataFrame({k: [float(stats[k])] for k in ("parse_failure_share", "decertified_share",
                                                                  "bad_share")})
         run_id = self._run_identifier(run_name=self.run_name, run_time=self.checked_at.to_pydatetime())

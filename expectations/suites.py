@@ -54,7 +54,7 @@ from ingestion.templates import (
     SIGNED_FIELDS,
 )
 
-from .rules import BY_NAME, SEVERITIES, TERM_RULES, TOLERANCE, Rule, Severity, rule_severity_pairs
+from .rules import BY_NAME, RULE_TABLES, SEVERITIES, TERM_RULES, TOLERANCE, Rule, Severity, rule_severity_pairs
 
 #: The scope kinds of the identity terms (cell rules have scope kind ``cell``).
 TERM_SCOPE_KINDS: tuple[str, ...] = ("column", "row", "report")
@@ -63,9 +63,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import great_expectations as gx
 
 #: Version of the suites below; bump with :data:`SUITE_FINGERPRINT` on any change.
-SUITE_VERSION = "1.1.0"
+SUITE_VERSION = "1.2.0"
 #: sha256 of the suites' JSON (:func:`suites_fingerprint`) at :data:`SUITE_VERSION`.
-SUITE_FINGERPRINT = "7b5a7ca5810bee2dd04d69fad9282f37d50f08ff0c2ea809d6e1cf2f725c7b18"
+SUITE_FINGERPRINT = "25eaef0b745268e398ecd3419136d924472957ea49b6c537fb1b8e4648172f68"
 
 #: Prefix of every suite name (and of Data Docs pages).
 SUITE_PREFIX = "ogi"
@@ -80,7 +80,7 @@ TABLE_NAMES: tuple[str, ...] = ("applications", "reviews", "proactive")
 
 #: Columns of the dbt model ``int_identity_terms`` (one row per report x rule x scope).
 TERMS_COLUMNS: tuple[str, ...] = (
-    "report_id", "rule", "severity", "scope_kind", "scope", "lhs", "rhs", "residual", "cells",
+    "report_id", "rule", "severity", "table_name", "scope_kind", "scope", "lhs", "rhs", "residual", "cells",
 )
 TERMS_NUMERIC: tuple[str, ...] = ("lhs", "rhs", "residual")
 #: Columns of the staging model ``stg_cells`` the gate needs (``raw``/``position`` are optional).
@@ -166,6 +166,8 @@ def _terms_rows() -> SuiteSpec:
              "schema_terms_severity", "severity is blocking or warning"),
         _run("ExpectColumnValuesToBeInSet", {"column": "scope_kind", "value_set": list(TERM_SCOPE_KINDS)},
              "schema_terms_scope_kind", "scope_kind is column, row or report"),
+        _run("ExpectColumnValuesToBeInSet", {"column": "table_name", "value_set": list(RULE_TABLES)},
+             "schema_terms_table_name", "table_name is a table of the form, or report"),
         _run("ExpectColumnValuesToBeBetween",
              {"column": "residual_error", "min_value": -TOLERANCE, "max_value": TOLERANCE},
              "schema_terms_residual_consistent", "residual = lhs - rhs"),

@@ -9,7 +9,13 @@ One naming rule for every temporary file: ``.<final file name>.<8 hex digits>.tm
 in the folder of the final file.  Hidden (a leading dot), so that a glob such as
 ``cells*.parquet`` or an inbox scan never picks one up, and named after its final
 file, so that :func:`remove_temp_files` can find what a crashed writer left behind
-and tell whose it was.
+and tell whose it was.  A file whose final name is known only once it is written (a
+raw copy is named by the hash of its bytes) is written as ``.incoming.<8 hex>.tmp`` in
+the parent folder of its final folder (:func:`incoming_path`), by the same rule.
+
+Every folder the project writes is swept of these files at the start of the next run
+(``orchestration/home_check.py``), so a run killed at any moment leaves nothing behind
+for longer than until the next run.
 """
 from __future__ import annotations
 
@@ -31,6 +37,11 @@ def temp_path(target: Path) -> Path:
     return target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
 
 
+def incoming_path(folder: Path) -> Path:
+    """A new temporary path in ``folder`` for a file whose final name is not known yet."""
+    return temp_path(folder / "incoming")
+
+
 def final_name(name: str) -> str | None:
     """The name of the file a temporary file becomes, or None when ``name`` is no temporary file."""
     m = TEMP_NAME.match(name)
@@ -47,19 +58,22 @@ def fsync_path(path: Path) -> None:
 
 
 @contextmanager
-def atomic_path(target: Path, *, fsync: bool = True) -> Iterator[Path]:
+def atomic_path(target: Path, *, fsync: bool = True, mode: int | None = None) -> Iterator[Path]:
     """A temporary path beside ``target`` to write; renamed over ``target`` when the block succeeds.
 
     With ``fsync`` the file and then its folder are flushed to disk, so that the new
     version survives a power cut once the block has returned; ``fsync=False`` leaves
     durability to the caller (one ``os.sync()`` after a batch of files costs far less
-    than one fsync per file).  When the block raises, the temporary file is removed
-    and ``target`` is left as it was.
+    than one fsync per file).  ``mode``: the permission bits the file gets before it
+    is renamed into place (``0o444``: read-only on disk).  When the block raises, the
+    temporary file is removed and ``target`` is left as it was.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path(target)
     try:
         yield tmp
+        if mode is not None:
+            os.chmod(tmp, mode)
         if fsync:
             fsync_path(tmp)
         os.replace(tmp, target)
@@ -84,31 +98,41 @@ def write_parquet_atomic(table: Any, target: Path, **options: Any) -> None:
         pq.write_table(table, tmp, **options)
 
 
-def copy_file_atomic(source: Path, target: Path) -> None:
-    """Replace ``target`` with a copy of ``source`` (:func:`atomic_path`)."""
-    with atomic_path(target) as tmp:
+def copy_file_atomic(source: Path, target: Path, *, mode: int | None = None) -> None:
+    """Replace ``target`` with a copy of ``source`` (:func:`atomic_path`; ``mode`` as there)."""
+    with atomic_path(target, mode=mode) as tmp:
         shutil.copyfile(source, tmp)
 
 
-def remove_temp_files(folder: Path, belongs: Callable[[str], bool] | None = None) -> int:
-    """Remove the temporary files a crashed or failed writer left in ``folder`` (not below it).
+def remove_temp_files(folder: Path, belongs: Callable[[str], bool] | None = None, *,
+                      recursive: bool = False) -> list[Path]:
+    """Remove the temporary files a crashed or failed writer left in ``folder`` (with
+    ``recursive``, in every folder below it too; hidden folders and symbolic links are
+    not entered).
 
     Every file named by the rule, or, with ``belongs``, those whose final file name
-    ``belongs(name)`` accepts.  Returns how many were removed.  Only for a folder no
-    other writer is writing at the same time: its temporary files would go too.
+    ``belongs(name)`` accepts.  Returns the files removed.  Only for a folder no other
+    writer is writing at the same time: its temporary files would go too.
     """
-    removed = 0
-    try:
-        entries = list(os.scandir(folder))
-    except FileNotFoundError:
-        return 0
-    for entry in entries:
-        final = final_name(entry.name)
-        if final is None or (belongs is not None and not belongs(final)):
-            continue
+    removed: list[Path] = []
+    todo = [Path(folder)]
+    while todo:
+        current = todo.pop()
         try:
-            os.unlink(entry.path)
-        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            entries = list(os.scandir(current))
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
             continue
-        removed += 1
+        for entry in entries:
+            final = final_name(entry.name)
+            if final is None:
+                if recursive and not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                    todo.append(Path(entry.path))
+                continue
+            if belongs is not None and not belongs(final):
+                continue
+            try:
+                os.unlink(entry.path)
+            except (FileNotFoundError, IsADirectoryError, PermissionError):
+                continue
+            removed.append(Path(entry.path))
     return removed

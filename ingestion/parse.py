@@ -10,9 +10,10 @@ import re
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from .formats import Document, FormatError, read_document, sniff_format
+from .formats import MAX_TEXT_BYTES, Document, FormatError, read_document, sniff_format, text_too_large
 from .layouts import Line
-from .limits import DEFAULT_TIMEOUT_S, FileTimeout, time_limit
+from .limits import (DEFAULT_TIMEOUT_S, FileTimeout, hit_ceiling, memory_reason, release_memory, start_file,
+                     time_limit)
 from .metadata import read_metadata
 from .record import EMPTY, UNREAD, Cell, ErrorKind, ParseError, Report
 from .tables import LabelMatcher, Slot, fill_row, place
@@ -225,6 +226,7 @@ def parse_bytes(data: bytes, source: str, *, timeout_s: float = DEFAULT_TIMEOUT_
     Raises :class:`ParseError` (and nothing else) when the bytes are not a readable
     report, or when parsing takes longer than ``timeout_s`` seconds.
     """
+    start_file()
     try:
         with time_limit(timeout_s):
             doc = read_document(data)
@@ -233,13 +235,18 @@ def parse_bytes(data: bytes, source: str, *, timeout_s: float = DEFAULT_TIMEOUT_
         raise
     except FileTimeout as exc:
         raise ParseError(source, str(exc), ErrorKind.TIMEOUT) from None
-    except FormatError as exc:
-        raise ParseError(source, str(exc), exc.kind) from None
-    except RecursionError:
-        raise ParseError(source, "document nested too deeply to read", ErrorKind.PARSER_ERROR) from None
-    except MemoryError:
-        raise ParseError(source, "document too large to read in memory", ErrorKind.PARSER_ERROR) from None
-    except Exception as exc:  # a parser bug must not stop a run: report it against the file
+    except MemoryError:  # over the parse worker's memory ceiling (ingestion.limits), or the machine's memory
+        release_memory()
+        raise ParseError(source, memory_reason(), ErrorKind.TOO_LARGE) from None
+    except Exception as exc:
+        if hit_ceiling():  # a reader reported a refused allocation in its own words
+            release_memory()
+            raise ParseError(source, memory_reason(), ErrorKind.TOO_LARGE) from None
+        if isinstance(exc, FormatError):
+            raise ParseError(source, str(exc), exc.kind) from None
+        if isinstance(exc, RecursionError):
+            raise ParseError(source, "document nested too deeply to read", ErrorKind.PARSER_ERROR) from None
+        # a parser bug must not stop a run: report it against the file
         raise ParseError(source, f"internal parser error ({type(exc).__name__}: {exc})",
                          ErrorKind.PARSER_ERROR) from None
 
@@ -248,7 +255,9 @@ def parse_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES,
                timeout_s: float = DEFAULT_TIMEOUT_S) -> Report:
     """Parse one report file; the record's ``source`` is the file name.
 
-    Files over ``max_bytes`` are refused unread; parsing is cut off after ``timeout_s``.
+    Files over ``max_bytes`` are refused unread, and so are text and HTML files over
+    :data:`~ingestion.formats.MAX_TEXT_BYTES` (from their first bytes); parsing is cut
+    off after ``timeout_s``.
     """
     p = Path(path)
     try:
@@ -256,6 +265,11 @@ def parse_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES,
         if size > max_bytes:
             raise ParseError(p.name, f"file is {size / 1048576:.0f} MB, over the {max_bytes / 1048576:.0f} MB limit",
                              ErrorKind.TOO_LARGE)
+        if size > MAX_TEXT_BYTES:
+            fmt = sniff_format(p)
+            if fmt in ("text", "html"):
+                error = text_too_large(size, fmt)
+                raise ParseError(p.name, str(error), error.kind)
         data = p.read_bytes()
     except FileNotFoundError:
         raise ParseError(str(path), "file not found", ErrorKind.UNREADABLE) from None

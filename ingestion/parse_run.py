@@ -8,10 +8,11 @@ Pure functions over folders and files, no Dagster import: the asset ``parsed_rep
   :func:`ingestion.parts.parsed_versions`) was made by another parser version, or never
   made.
 * :func:`parse_pending` parses them from their raw copies, a slice of about
-  ``len(pending) / 16`` reports per task, in worker processes when there are many
-  (:mod:`ingestion.workers`), and adds each slice as one new part of the three tables
-  (:mod:`ingestion.parts`), committed all at once.  A file whose parsing kills its
-  worker process becomes a parse error, not a failed run.
+  ``len(pending) / 16`` reports per task, in worker processes (:mod:`ingestion.workers`;
+  one worker even for a single slice, so that a hostile file never takes the caller's
+  memory: each worker has a memory ceiling), and adds each slice as one new part of the
+  three tables (:mod:`ingestion.parts`), committed all at once.  A file whose parsing
+  kills its worker process becomes a parse error, not a failed run.
 """
 from __future__ import annotations
 
@@ -78,7 +79,8 @@ class ParseRun:
     failed: list[Failure] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)  # rows of each table after the run
     changed: bool = False  # whether the tables were rewritten
-    workers: int = 1  # processes that parsed (1 = this process)
+    workers: int = 1  # processes that parsed
+    in_workers: bool = False  # whether they were worker processes (False: this process)
     parts: int = 0  # parts added to each table
 
 
@@ -156,12 +158,12 @@ def _run_slice(task: _Slice) -> _SliceResult:
         gc.set_threshold(*saved)
 
 
-def _isolated(task: _Slice) -> _SliceResult:
+def _isolated(task: _Slice, memory_mb: float | None = None) -> _SliceResult:
     """A slice whose worker died, again, one file per task: the file that kills its worker
     becomes a parse error (WORKER_DIED) instead of stopping the run."""
     from concurrent.futures.process import BrokenProcessPool
 
-    state = {"ex": pool(1)}
+    state = {"ex": pool(1, memory_mb=memory_mb)}
 
     def results() -> Iterator[tuple[PendingReport, tuple[Any, Any, Any]]]:
         for item in task.items:
@@ -169,7 +171,7 @@ def _isolated(task: _Slice) -> _SliceResult:
                 yield item, state["ex"].submit(_parse_item, (task, item)).result()
             except BrokenProcessPool:
                 state["ex"].shutdown(wait=True)
-                state["ex"] = pool(1)
+                state["ex"] = pool(1, memory_mb=memory_mb)
                 yield item, (None, None, error_row(item.report_id, item.name, item.format, WORKER_DIED,
                                                    ErrorKind.WORKER_DIED, parser_version=task.parser_version,
                                                    parsed_at=task.now))
@@ -180,9 +182,10 @@ def _isolated(task: _Slice) -> _SliceResult:
         state["ex"].shutdown(wait=True, cancel_futures=True)
 
 
-def _run_slices(tasks: list[_Slice], workers: int) -> Iterator[_SliceResult]:
-    """Every slice's result, in order; ``workers`` processes, a bounded window of slices in flight."""
-    if workers <= 1:
+def _run_slices(tasks: list[_Slice], workers: int, memory_mb: float | None = None) -> Iterator[_SliceResult]:
+    """Every slice's result, in order; ``workers`` worker processes (0: this process), a bounded
+    window of slices in flight."""
+    if workers <= 0:
         yield from map(_run_slice, tasks)
         return
     from concurrent.futures.process import BrokenProcessPool
@@ -191,7 +194,7 @@ def _run_slices(tasks: list[_Slice], workers: int) -> Iterator[_SliceResult]:
     while todo:
         window: deque = deque()
         broken: _Slice | None = None
-        ex = pool(workers)
+        ex = pool(workers, memory_mb=memory_mb)
         try:
             while todo or window:
                 while todo and len(window) < 2 * workers + 1:
@@ -211,7 +214,7 @@ def _run_slices(tasks: list[_Slice], workers: int) -> Iterator[_SliceResult]:
             rest = [t for t, _ in window]
             for t in rest:
                 remove_part_temps(t.parquet_dir, t.part)
-            yield _isolated(broken)
+            yield _isolated(broken, memory_mb)
             todo.extendleft(reversed(rest[1:]))
 
 
@@ -232,13 +235,15 @@ def parse_pending(
     progress: Callable[[int, int, PendingReport], None] | None = None,
     workers: int | None = None,
     slice_reports: int | None = None,
+    memory_mb: float | None = None,
 ) -> ParseRun:
     """Parse ``pending`` from the raw copies and add them to the three tables (:mod:`ingestion.parts`).
 
-    ``workers``: processes that parse (None or 0: every core; 1: this process);
-    a run of a single slice, or a ``parse`` that cannot be pickled (a local function),
-    runs in this process. ``slice_reports`` overrides the slice size. The tables do not
-    depend on the number of workers. ``progress(done, total, last)`` is called after
+    ``workers``: processes that parse (None or 0: every core; 1: this process); a
+    ``parse`` that cannot be pickled (a local function) runs in this process.  Worker
+    processes each hold at most ``memory_mb`` of memory (a file that needs more is a
+    ``too_large`` parse error).  ``slice_reports`` overrides the slice size. The tables do
+    not depend on the number of workers. ``progress(done, total, last)`` is called after
     every slice. Nothing pending and all tables present: nothing is written at all.
     """
     now = now or utcnow()
@@ -251,12 +256,13 @@ def parse_pending(
     size = slice_reports or slice_size(len(pending))
     chunks = [tuple(pending[i:i + size]) for i in range(0, len(pending), size)]
     n = parse_workers(workers)
-    run.workers = min(n, len(chunks)) if n > 1 and len(chunks) > 1 and picklable(parse) else 1
+    processes = min(n, len(chunks)) if n > 1 and chunks and picklable(parse) else 0
+    run.workers, run.in_workers = max(processes, 1), processes > 0
     done = 0
     with TableWriter(parquet_dir, replace={p.report_id for p in pending}, batch_rows=batch_rows) as out:
         tasks = [_Slice(out.next_part(), c, raw_dir, parquet_dir, parse, parser_version, now, batch_rows)
                  for c in chunks]
-        for task, result in zip(tasks, _run_slices(tasks, run.workers)):
+        for task, result in zip(tasks, _run_slices(tasks, processes, memory_mb)):
             out.adopt(result.part, result.files)
             run.parsed += result.parsed
             run.failed += result.failed

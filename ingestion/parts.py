@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .atomic import fsync_path, remove_temp_files, temp_path, write_bytes_atomic
+from .atomic import final_name, fsync_path, remove_temp_files, temp_path, write_bytes_atomic
 from .schema import SCHEMAS
 
 #: The tables the parser fills, in the order they are written.
@@ -120,12 +120,41 @@ def _apply(parquet_dir: Path, plan: dict[str, list]) -> None:
     fsync_path(parquet_dir)
 
 
+class BrokenJournal(ValueError):
+    """The commit journal cannot be read, or names files that are not the tables' (a damaged
+    or foreign file): it is not applied.  :func:`ingestion.repair.check_store` sets it aside."""
+
+
+def read_journal(journal: Path) -> dict[str, list]:
+    """The plan of a commit journal, checked: renames of the tables' temporary files onto
+    their parts, deletions of parts, nothing else.  Raises :class:`BrokenJournal`."""
+    try:
+        plan = json.loads(journal.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as exc:
+        raise BrokenJournal(f"{journal}: {exc}") from None
+
+    def table_file(name: object) -> bool:
+        return isinstance(name, str) and "/" not in name and _TABLE_FILE.match(name) is not None
+
+    ok = (isinstance(plan, dict) and set(plan) == {"rename", "delete"}
+          and isinstance(plan["rename"], list) and isinstance(plan["delete"], list)
+          and all(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str) and "/" not in pair[0]
+                  and final_name(pair[0]) == pair[1] and table_file(pair[1]) for pair in plan["rename"])
+          and all(table_file(name) for name in plan["delete"]))
+    if not ok:
+        raise BrokenJournal(f"{journal}: not a plan of renames and deletions of the parsed tables' files")
+    return plan
+
+
 def recover(parquet_dir: Path) -> bool:
-    """Finish a commit a crash interrupted (its journal is there); True when there was one."""
+    """Finish a commit a crash interrupted (its journal is there); True when there was one.
+
+    Raises :class:`BrokenJournal` when the journal is damaged (nothing is applied then).
+    """
     journal = parquet_dir / JOURNAL
     if not journal.exists():
         return False
-    _apply(parquet_dir, json.loads(journal.read_text(encoding="utf-8")))
+    _apply(parquet_dir, read_journal(journal))
     return True
 
 
@@ -138,9 +167,9 @@ def remove_part_temps(parquet_dir: Path, part: int | None = None) -> int:
     """Remove the temporary files a crashed or failed writer left for the parsed tables
     (of one ``part``, or all, the journal's included); how many."""
     if part is None:
-        return remove_temp_files(parquet_dir, is_table_file)
+        return len(remove_temp_files(parquet_dir, is_table_file))
     finals = {part_name(n, part) for n in PARSED_TABLES}
-    return remove_temp_files(parquet_dir, finals.__contains__)
+    return len(remove_temp_files(parquet_dir, finals.__contains__))
 
 
 # --------------------------------------------------------------------------- writing

@@ -133,7 +133,9 @@ def totals(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 def reports_by(con: duckdb.DuckDBPyConnection, what: str) -> list[dict[str, Any]]:
     """Current reports by ``year``, ``template``, ``format`` or ``province``: certified and quarantined."""
-    expr = {"year": "cast(year as varchar)", "template": "coalesce(template, '?')", "format": "coalesce(format, '?')",
+    # (a report whose year was not found counts under UNKNOWN: it is quarantined, metadata_missing)
+    expr = {"year": f"coalesce(cast(year as varchar), '{UNKNOWN}')", "template": "coalesce(template, '?')",
+            "format": "coalesce(format, '?')",
             "province": province_sql("dim_report.report_id")}[what]
     return records(con, f"""
         select {expr} as key,

@@ -6,58 +6,35 @@ and :func:`ensure_manifest` can create one.
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from functools import cached_property
-from importlib.metadata import version as installed_version
-
-from dagster_dbt import DbtCliResource, DbtProject
-from packaging.version import Version
+from dagster_dbt import DbtProject
 
 from . import paths
 
 #: dbt of this interpreter's environment, not whatever is on PATH: cron, IDEs and systemd run
-#: without the venv activated, and DbtCliResource refuses to start when it finds no dbt.
+#: without the venv activated. Only ``dbt parse`` for Dagster's manifest runs it; the runs'
+#: dbt builds run in the run's own process (orchestration/dbt_inprocess.py).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 dbt_project = DbtProject(project_dir=paths.DBT_PROJECT_DIR)
 
-
-class OfflineDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt resource, told dbt's version instead of asking ``dbt --version``.
-
-    dagster-dbt runs ``dbt --version`` before every invocation to learn which dbt it drives,
-    and ``dbt --version`` looks up the newest dbt release on pypi.org (a network call on
-    every run, and a timeout where there is no internet).  :data:`DBT_EXECUTABLE` is the dbt
-    of this environment, so its version is the installed dbt-core's.
-    """
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        return Version(installed_version("dbt-core"))
-
 #: What a manifest is made from: when one of these is newer than the manifest, it is stale.
 _SOURCES = ("dbt_project.yml", "profiles.yml", "selectors.yml", "models", "macros", "seeds", "tests", "snapshots")
-#: The environment the manifest was parsed with. dbt renders the profile and the sources'
-#: paths at parse time; another home makes every later `dbt build` parse from scratch.
-_ENV_KEYS = ("OGI_PARQUET_DIR", "OGI_WAREHOUSE_PATH")
-
-
-def _env_stamp(project: DbtProject) -> Path:
-    return project.project_dir / project.target_path / "ogi_parse_env.json"
 
 
 def manifest_is_stale(project: DbtProject = dbt_project) -> bool:
-    """True when the manifest is missing, older than a file of the dbt project, or made for another home."""
+    """True when the manifest is missing or older than a file of the dbt project.
+
+    This manifest only describes the project to Dagster (its assets and checks); which home
+    it was parsed for does not matter. Each home's runs parse into their own target folder
+    (``HOME/build/dbt-target``), where dbt's partial parsing carries over between runs.
+    """
     manifest = project.manifest_path
     if not manifest.exists():
-        return True
-    stamp = _env_stamp(project)
-    if not stamp.exists() or json.loads(stamp.read_text()) != {k: os.environ.get(k) for k in _ENV_KEYS}:
         return True
     built = manifest.stat().st_mtime
     for name in _SOURCES:
@@ -78,7 +55,6 @@ def ensure_manifest(project: DbtProject = dbt_project) -> Path:
             cwd=project.project_dir,
             check=True,
         )
-        _env_stamp(project).write_text(json.dumps({k: os.environ.get(k) for k in _ENV_KEYS}))
     return project.manifest_path
 
 

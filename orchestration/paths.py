@@ -15,7 +15,9 @@ test or ``ogi run --home`` can point one process at another home:
     HOME/build/warehouse.duckdb      dbt's working file (only the run writes it)
     HOME/warehouse.duckdb            the published warehouse, replaced atomically after a good run
     HOME/dagster/                    the Dagster instance (runs, events, schedules) of ``ogi run``/``ogi ui``
-    HOME/logs/                       ogi-run.log (dbt's output), dbt/<run>-<step>.log
+    HOME/logs/runs/<run id>.log      one log per run (orchestration/runlog.py); logs/dbt/: dbt's own log
+                                     of parsing the project for Dagster
+    HOME/damaged/<time>/             files a run found damaged and set aside (healed from HOME/raw)
 
 ``OGI_INBOX``  the folder watched for new reports (default: the bundled sample reports)
 """
@@ -92,6 +94,11 @@ class Paths:
     @property
     def dbt_log_dir(self) -> Path:
         return self.home / "logs" / "dbt"
+
+    @property
+    def damaged_dir(self) -> Path:
+        """Where a run sets aside the files it found damaged (``damaged/<time>/``): kept, never read."""
+        return self.home / "damaged"
 
     def make_dirs(self) -> "Paths":
         """Create the home's folders (nothing is created on import)."""

@@ -57,6 +57,7 @@ class Outcome:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (step, error message)
     checks: dict[str, int] = field(default_factory=dict)  # passed / failed asset checks
     failed_checks: list[str] = field(default_factory=list)  # "asset:check" of each failed check
+    dbt_tests: dict[str, int] = field(default_factory=dict)  # passed / warned / failed / kept dbt tests
 
     def metadata(self, key: str) -> dict[str, Any]:
         return self.materializations.get(key, {})
@@ -66,22 +67,27 @@ def run_warehouse(
     instance: "dg.DagsterInstance",
     definitions: "dg.Definitions | None" = None,
     on_event: Callable[[Any], None] | None = None,
+    run_id: str | None = None,
 ) -> Outcome:
     """Execute ``warehouse_job`` in this process; ``on_event`` sees every event as it is stored."""
     definitions = definitions or load_definitions()
     job = definitions.resolve_job_def(JOB_NAME)
-    run_id = str(uuid.uuid4())
+    run_id = run_id or str(uuid.uuid4())
     if on_event is not None:
         instance.add_event_listener(run_id, on_event)
     result = job.execute_in_process(instance=instance, run_id=run_id, raise_on_error=False, run_config=QUIET_RUN_CONFIG)
-    outcome = Outcome(run_id=run_id, success=result.success)
+    from .dbt_inprocess import tests_tally
+
+    outcome = Outcome(run_id=run_id, success=result.success, dbt_tests=dict(tests_tally(run_id)))
     for event in result.all_events:
         if event.is_step_materialization:
             mat = event.step_materialization_data.materialization
             outcome.materializations[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
         elif event.is_step_failure:
-            error = event.step_failure_data.error
-            outcome.failures.append((event.step_key or "?", short_error(error.message if error else "failed")))
+            outcome.failures.append((event.step_key or "?", short_error(failure_message(event.step_failure_data))))
+        elif event.event_type_value == "STEP_SKIPPED":
+            outcome.failures.append((event.step_key or "?", "skipped: an output it needs was not produced"))
+            outcome.success = False
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             passed = evaluation.passed
@@ -89,6 +95,26 @@ def run_warehouse(
             if not passed:
                 outcome.failed_checks.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
     return outcome
+
+
+def failure_message(data: Any) -> str:
+    """What went wrong in a failed step: a ``dg.Failure``'s description, else the exception the
+    step raised and the errors it wraps (not Dagster's wrapper around it, which says only "Error
+    occurred while executing op …": the cause, e.g. an ``OSError`` naming the file, is inside)."""
+    user = getattr(data, "user_failure_data", None)
+    if user is not None and user.description:
+        return user.description
+    error = data.error
+    if error is None:
+        return "failed"
+    while error.cause is not None and "DagsterExecutionStepExecutionError" in (error.cls_name or error.message):
+        error = error.cause
+    messages = [error.message.strip()]
+    cause = error.cause or error.context
+    while cause is not None and len(messages) < 6:
+        messages.append(cause.message.strip())
+        cause = cause.cause or cause.context
+    return "\n".join(messages)
 
 
 def short_error(message: str) -> str:

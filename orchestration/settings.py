@@ -101,6 +101,9 @@ MAX_FILE_MB = Setting("OGI_MAX_FILE_MB", 200.0, _non_negative_float,
                       "Files larger than this many MB are refused unread.")
 FILE_TIMEOUT_S = Setting("OGI_FILE_TIMEOUT_S", 60.0, _non_negative_float,
                          "Seconds one file may take to parse (0: no limit).")
+PARSE_MEMORY_MB = Setting("OGI_PARSE_MEMORY_MB", 1024.0, _non_negative_float,
+                          "Memory one parse worker may hold; a file that needs more is refused as too large "
+                          "(0: no ceiling; with OGI_PARSE_WORKERS=1 there is none).")
 MAX_BAD_SHARE = Setting("OGI_MAX_BAD_SHARE", 0.5, _share,
                         "The quality gate fails the run when parse failures or quarantined reports "
                         "exceed this share of the run's files.")
@@ -118,10 +121,14 @@ DUCKDB_MEMORY_LIMIT = Setting("OGI_DUCKDB_MEMORY_LIMIT", "1GB", _text,
                               "Memory limit of dbt's DuckDB (it spills to disk beyond it); read by "
                               "dbt_project/profiles.yml.")
 
+LOG_RETENTION_DAYS = Setting("OGI_LOG_RETENTION_DAYS", 30.0, _non_negative_float,
+                             "Days a run's log (HOME/logs/runs/<run id>.log) is kept; older ones are removed "
+                             "when a run starts (0: keep every log).")
+
 #: Every setting, in the order the README lists them.
 SETTINGS: tuple[Setting, ...] = (
-    HOME, INBOX, PARSE_WORKERS, MAX_FILE_MB, FILE_TIMEOUT_S, MAX_BAD_SHARE, GATE_MIN_RUN_FILES,
-    GATE_CHUNK_REPORTS, GATE_FULL, ALERT_WEBHOOK, DUCKDB_MEMORY_LIMIT,
+    HOME, INBOX, PARSE_WORKERS, MAX_FILE_MB, FILE_TIMEOUT_S, PARSE_MEMORY_MB, MAX_BAD_SHARE, GATE_MIN_RUN_FILES,
+    GATE_CHUNK_REPORTS, GATE_FULL, ALERT_WEBHOOK, DUCKDB_MEMORY_LIMIT, LOG_RETENTION_DAYS,
 )
 
 

@@ -76,10 +76,10 @@ def test_remove_temp_files_finds_every_temp_by_the_rule(tmp_path: Path) -> None:
     temps = [temp_path(tmp_path / n) for n in ("inventory.parquet", "cells-000004.parquet", ".commit.json")]
     for t in temps:
         t.write_text("partial")
-    assert remove_temp_files(tmp_path, lambda final: final == "inventory.parquet") == 1
-    assert remove_temp_files(tmp_path) == 2
+    assert remove_temp_files(tmp_path, lambda final: final == "inventory.parquet") == [temps[0]]
+    assert sorted(remove_temp_files(tmp_path)) == sorted(temps[1:])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(keep)
-    assert remove_temp_files(tmp_path / "missing") == 0
+    assert remove_temp_files(tmp_path / "missing") == []
 
 
 def test_parts_left_by_a_crash_are_removed(tmp_path: Path) -> None:

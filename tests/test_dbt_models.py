@@ -9,9 +9,11 @@ One module-scoped build runs the warehouse the way the nightly job does:
    issue of its rule's severity; then the marts are built again.
 
 Inputs: the five seed goldens, the real-world text goldens hzq2023 (it breaks identity 4), hzq2024
-(the same body in 2024, printed 淮安市洪泽区人民政府: linked by agency_id) and szfgs2024, and two
+(the same body in 2024, printed 淮安市洪泽区人民政府: linked by agency_id) and szfgs2024, and five
 synthetic records derived from goldens: a 2022 report for the agency of golden 004 (so the
-cross-year rules have a prior year) and a copy of golden 000 without its carried_forward row.
+cross-year rules have a prior year), a copy of golden 000 without its carried_forward row, a copy
+of golden 002 whose table 2 regulations row the parser could not read (unread cells), a copy
+of golden 003 without a year, and a copy of hzq2023 whose reconsideration row was not read.
 """
 from __future__ import annotations
 
@@ -47,10 +49,13 @@ HZQ2023 = "hzq2023.txt"
 HZQ2024 = "hzq2024.txt"
 PRIOR_OF_004 = "synthetic_004_prior_year.txt"
 MISSING_ROW = "synthetic_000_missing_carried_forward.txt"
+UNREAD_ROW = "synthetic_002_unread_regulations.txt"
+NO_YEAR = "synthetic_003_no_year.txt"
+UNREAD_REVIEWS = "synthetic_hzq2023_unread_reconsideration.txt"
 
 
 def _synthetic_records(goldens: dict[str, dict]) -> list[dict]:
-    """Two records made from goldens to exercise the cross-year rules and keys_present."""
+    """Records made from goldens to exercise the cross-year rules, keys_present, unread cells and a missing year."""
     base = goldens["004_09e585feb6001ac8.txt"]
     prior = copy.deepcopy(base)
     prior["source"] = PRIOR_OF_004
@@ -66,7 +71,23 @@ def _synthetic_records(goldens: dict[str, dict]) -> list[dict]:
     missing["source"] = MISSING_ROW
     missing["agency"] = "合成测试局"
     del missing["applications"]["carried_forward"]
-    return [prior, missing]
+    unread = copy.deepcopy(goldens["002_6379e42c8043a5dd.txt"])
+    unread["source"] = UNREAD_ROW
+    unread["agency"] = "合成未读局"
+    unread["proactive"]["regulations"] = dict.fromkeys(unread["proactive"]["regulations"])
+    unread["unread"] = [f"proactive.regulations.{f}" for f in unread["proactive"]["regulations"]]
+    no_year = copy.deepcopy(goldens["003_2e247731aada4717.txt"])
+    no_year["source"] = NO_YEAR
+    no_year["agency"] = "合成无年度局"
+    no_year["year"] = None
+    # hzq2023 prints reconsideration total 0 over parts summing to 11: with that row unread, the
+    # report must not be blamed for identity 4 there (nor anywhere in its table 4)
+    unread_reviews = copy.deepcopy(goldens[HZQ2023])
+    unread_reviews["source"] = UNREAD_REVIEWS
+    unread_reviews["agency"] = "合成复议未读局"
+    unread_reviews["reviews"]["reconsideration"] = [None] * 5
+    unread_reviews["unread"] = [f"reviews.reconsideration.{c}" for c in REVIEW_COLUMNS]
+    return [prior, missing, unread, no_year, unread_reviews]
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +135,7 @@ def warehouse(tmp_path_factory):
 
     marts = [
         "marts.dim_report", "marts.fct_applications", "marts.fct_outcomes", "marts.fct_reviews",
+        "marts.fct_proactive", "marts.dim_proactive_item",
         "marts.agg_agency_year", "marts.quality_issues", "marts.parse_errors", "marts.dim_outcome",
         "marts.dim_applicant_type", "marts.dim_agency", "marts.dim_region", "marts.link_report_agency",
         "marts.agg_region_year", "marts.agg_agency_panel",
@@ -131,7 +153,7 @@ def warehouse(tmp_path_factory):
         with duckdb.connect(str(db), read_only=True) as con:
             rows = con.sql(
                 """
-                select report_id, rule, severity, scope_kind, scope, rhs as expected, lhs as actual,
+                select report_id, rule, severity, table_name, scope_kind, scope, rhs as expected, lhs as actual,
                        residual, cells, now()::timestamp as checked_at
                 from intermediate.int_identity_terms
                 where residual <> 0
@@ -276,7 +298,13 @@ def test_identity_terms_residuals(warehouse):
         (ids["004_09e585feb6001ac8.txt"], "identity_5_carry_over", "natural_person"): -2.0,
         (ids["004_09e585feb6001ac8.txt"], "identity_5_carry_over", "total"): -2.0,
         (ids["004_09e585feb6001ac8.txt"], "stock_rule", "normative_documents"): -1.0,
+        (ids[UNREAD_ROW], "cells_unread", "proactive"): 3.0,
+        (ids[NO_YEAR], "metadata_missing", "year"): 1.0,
+        (ids[UNREAD_REVIEWS], "cells_unread", "reviews"): 5.0,
     }
+    # a table with unread cells has no identity terms at all: nothing can blame the report
+    assert not len(terms[(terms.report_id == ids[UNREAD_REVIEWS]) & (terms.rule == "identity_4_reviews")])
+    assert len(terms[(terms.report_id == ids[UNREAD_ROW]) & (terms.rule == "identity_1_balance")]) == 7
     assert (terms.residual == terms.lhs - terms.rhs).all()
 
 
@@ -382,28 +410,52 @@ def test_schemas_and_phases(warehouse):
 # ---------------------------------------------------------------- certification
 
 
-def test_without_issues_every_report_is_certified(warehouse):
+def test_without_issues_every_report_read_whole_is_certified(warehouse):
+    """With no issue from the gate, every report is certified but those with unread cells: a
+    table the parser could not read whole is never certified, whatever the gate's file says."""
     snap = warehouse["snapshots"]["no_issues"]
-    dim = snap["marts.dim_report"]
-    assert len(dim) == len(warehouse["ids"])
-    assert dim.certified.all()
+    dim = snap["marts.dim_report"].set_index("report_id")
+    ids = warehouse["ids"]
+    assert len(dim) == len(ids)
+    assert set(dim.index[~dim.certified]) == {ids[UNREAD_ROW], ids[UNREAD_REVIEWS]}
+    assert not dim.loc[ids[UNREAD_ROW], "certified_proactive"] and dim.loc[ids[UNREAD_ROW], "certified_applications"]
     assert warehouse["ids"][HZQ2023] in set(snap["marts.fct_reviews"].report_id)
 
 
-def test_blocking_issue_quarantines_a_report(warehouse):
+FACT_TABLES = {"marts.fct_applications": "certified_applications", "marts.fct_outcomes": "certified_applications",
+               "marts.fct_reviews": "certified_reviews", "marts.fct_proactive": "certified_proactive"}
+
+
+def test_blocking_issue_holds_its_table_out_of_the_facts(warehouse):
     snap = warehouse["snapshots"]["after_gate"]
     ids = warehouse["ids"]
     dim = snap["marts.dim_report"].set_index("report_id")
     assert len(dim) == len(ids)  # quarantined reports stay in dim_report
-    quarantined = {ids[HZQ2023], ids[MISSING_ROW]}
+    quarantined = {ids[HZQ2023], ids[MISSING_ROW], ids[UNREAD_ROW], ids[NO_YEAR], ids[UNREAD_REVIEWS]}
     assert set(dim.index[~dim.certified]) == quarantined
     assert dim.loc[ids[HZQ2023], "blocking_issue_count"] == 2
     # warnings alone do not quarantine
     assert dim.loc[ids["004_09e585feb6001ac8.txt"], "certified"]
     assert dim.loc[ids["004_09e585feb6001ac8.txt"], "issue_count"] == 3
     assert dim.loc[ids["004_09e585feb6001ac8.txt"], "blocking_issue_count"] == 0
-    for fact in ("marts.fct_applications", "marts.fct_outcomes", "marts.fct_reviews", "marts.agg_agency_year"):
-        assert not quarantined & set(snap[fact].report_id), fact
+    # per table: hzq2023 breaks identity 4, so only its table 4 is held out
+    certification = {src: tuple(dim.loc[ids[src], ["certified_applications", "certified_reviews", "certified_proactive"]])
+                     for src in (HZQ2023, MISSING_ROW, UNREAD_ROW, NO_YEAR, UNREAD_REVIEWS)}
+    assert certification == {HZQ2023: (True, False, True), MISSING_ROW: (False, True, True),
+                             UNREAD_ROW: (True, True, False), NO_YEAR: (False, False, False),
+                             UNREAD_REVIEWS: (True, False, True)}
+    issues = snap["marts.quality_issues"]
+    causes = {(r.report_id, r.rule): (r.cause, r.table_name) for r in issues.itertuples() if r.severity == "blocking"}
+    assert causes[(ids[UNREAD_ROW], "cells_unread")] == ("parser", "proactive")
+    assert causes[(ids[NO_YEAR], "metadata_missing")] == ("metadata", "report")
+    assert causes[(ids[HZQ2023], "identity_4_reviews")] == ("report", "reviews")
+    assert dim.loc[ids[UNREAD_ROW], "unread_cell_count"] == 3
+    for fact, column in FACT_TABLES.items():
+        held_out = set(dim.index[~dim[column]])
+        assert not held_out & set(snap[fact].report_id), fact
+        assert set(dim.index[dim[column] & dim.is_current]) == set(snap[fact].report_id), fact
+    assert ids[HZQ2023] in set(snap["marts.fct_applications"].report_id)
+    assert ids[HZQ2023] not in set(snap["marts.fct_reviews"].report_id)
     issues = snap["marts.quality_issues"]
     hzq = issues[issues.report_id == ids[HZQ2023]]
     assert set(hzq.scope) == {"reconsideration", "litigation_after_reconsideration"}
@@ -414,15 +466,15 @@ def test_blocking_issue_quarantines_a_report(warehouse):
 # ---------------------------------------------------------------- facts against the goldens
 
 
-def _certified_goldens(warehouse):
+def _certified_goldens(warehouse, table):
     dim = warehouse["snapshots"]["after_gate"]["marts.dim_report"].set_index("report_id")
-    return [(s, rid, g) for s, rid, g in _golden_reports(warehouse) if dim.loc[rid, "certified"]]
+    return [(s, rid, g) for s, rid, g in _golden_reports(warehouse) if dim.loc[rid, f"certified_{table}"]]
 
 
 def test_fct_applications_match_goldens(warehouse):
     fct = warehouse["snapshots"]["after_gate"]["marts.fct_applications"]
     checked = 0
-    for _, rid, golden in _certified_goldens(warehouse):
+    for _, rid, golden in _certified_goldens(warehouse, "applications"):
         rows = fct[fct.report_id == rid].set_index("applicant_type")
         assert set(rows.index) == set(APPLICANT_COLUMNS)
         apps = golden["applications"]
@@ -433,13 +485,13 @@ def test_fct_applications_match_goldens(warehouse):
             assert _null(got.total_handled) == apps["total"][i]
             assert _null(got.carried_forward) == apps["carried_forward"][i]
             checked += 1
-    assert checked == 7 * 7
+    assert checked == 8 * 7  # the five seeds, hzq2023 (whose table 3 holds), hzq2024 and szfgs2024
 
 
 def test_fct_outcomes_match_goldens(warehouse):
     fct = warehouse["snapshots"]["after_gate"]["marts.fct_outcomes"]
     outcome_rows = set(warehouse["snapshots"]["after_gate"]["marts.dim_outcome"].outcome)
-    for _, rid, golden in _certified_goldens(warehouse):
+    for _, rid, golden in _certified_goldens(warehouse, "applications"):
         mine = fct[fct.report_id == rid]
         apps = golden["applications"]
         # every outcome cell, blank kept as NULL
@@ -455,7 +507,7 @@ def test_fct_outcomes_match_goldens(warehouse):
 
 def test_fct_reviews_match_goldens(warehouse):
     fct = warehouse["snapshots"]["after_gate"]["marts.fct_reviews"]
-    for _, rid, golden in _certified_goldens(warehouse):
+    for _, rid, golden in _certified_goldens(warehouse, "reviews"):
         mine = fct[fct.report_id == rid]
         assert len(mine) == 3 * 4
         for proc in REVIEW_ROWS:
@@ -464,6 +516,44 @@ def test_fct_reviews_match_goldens(warehouse):
                 got = mine[(mine.proceeding == proc) & (mine.review_result == result)].iloc[0]
                 assert _null(got["count"]) == row[j]
                 assert _null(got.printed_total) == row[4]
+
+
+def test_fct_proactive_matches_goldens(warehouse):
+    """Table 2 of every seed and real report whose table 2 is certified, both forms: counts as
+    whole numbers, amounts as decimals, blank as NULL."""
+    fct = warehouse["snapshots"]["after_gate"]["marts.fct_proactive"]
+    templates = set()
+    for _, rid, golden in _certified_goldens(warehouse, "proactive"):
+        mine = fct[fct.report_id == rid]
+        got = {(r.item, r.field): _null(r.amount_10k_yuan) if r.field == "amount_10k_yuan" else _null(r.count)
+               for r in mine.itertuples()}
+        expected = {(item, field): value for item, fields in golden["proactive"].items()
+                    for field, value in fields.items()}
+        assert {k: (None if v is None else float(v)) for k, v in got.items()} == \
+            {k: (None if v is None else float(v)) for k, v in expected.items()}, rid
+        templates.add(golden["template"])
+    assert templates == {"2019", "2021"}
+
+
+def test_facts_are_whole_numbers(warehouse):
+    """Counts are BIGINT in every fact (sum(count) prints 3050, not 3050.0); amounts are decimals."""
+    with duckdb.connect(str(warehouse["db"]), read_only=True) as con:
+        types = dict(con.execute(
+            "select table_name || '.' || column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name like 'fct_%'").fetchall())
+    for column in ("fct_applications.new_received", "fct_applications.total_handled", "fct_outcomes.count",
+                   "fct_reviews.count", "fct_reviews.printed_total", "fct_proactive.count"):
+        assert types[column] == "BIGINT", column
+    assert types["fct_proactive.amount_10k_yuan"].startswith("DECIMAL")
+
+
+def test_dim_proactive_item_says_what_compares_across_forms(warehouse):
+    dim = warehouse["snapshots"]["after_gate"]["marts.dim_proactive_item"].set_index(["template", "item", "field"])
+    assert dim.loc[("2019", "regulations", "made"), "comparable_measure"] == "regulations.issued"
+    assert dim.loc[("2021", "regulations", "issued"), "comparable_measure"] == "regulations.issued"
+    assert _null(dim.loc[("2019", "regulations", "total_public"), "comparable_measure"]) is None
+    assert dim.loc[("2021", "fees", "amount_10k_yuan"), "value_kind"] == "amount"
+    assert dim.loc[("2019", "fees", "change"), "value_kind"] == "signed_count"
 
 
 def test_blank_cells_stay_null_in_facts(warehouse):
@@ -510,11 +600,21 @@ def test_agg_rates(warehouse):
     assert row.reconsideration_total == 4 and row.litigation_total == 5
 
 
-def test_agg_excludes_quarantined_reports(warehouse):
-    before = warehouse["snapshots"]["no_issues"]["marts.agg_agency_year"]
+def test_agg_holds_each_measure_to_its_certified_table(warehouse):
+    """hzq2023's table 4 breaks identity 4: its table 3 indicators stay, its table 4 ones are NULL;
+    a report without a year is not aggregated at all."""
     after = warehouse["snapshots"]["after_gate"]["marts.agg_agency_year"]
-    assert warehouse["ids"][HZQ2023] in set(before.report_id)
-    assert warehouse["ids"][HZQ2023] not in set(after.report_id)
+    row = _agg(warehouse, HZQ2023)
+    golden = warehouse["goldens"][HZQ2023]
+    assert row.handled == golden["applications"]["total"][6] and not row.certified_reviews
+    for column in ("reconsideration_total", "litigation_total", "reconsideration_correction_rate",
+                   "litigation_loss_rate"):
+        assert _null(row[column]) is None, column
+    assert row.licensing_decisions == golden["proactive"]["licensing"]["decisions"]
+    assert float(row.fees_amount_10k_yuan) == pytest.approx(golden["proactive"]["fees"]["amount_10k_yuan"])
+    assert warehouse["ids"][NO_YEAR] not in set(after.report_id)
+    unread = _agg(warehouse, UNREAD_ROW)  # table 2 unread: its table 2 measures are NULL, table 3 ones stay
+    assert _null(unread.regulations_issued) is None and unread.handled == 11
     assert not after.duplicated(["agency", "year"]).any()
 
 

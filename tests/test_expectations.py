@@ -18,6 +18,7 @@ import pytest
 
 from expectations.alerts import ALERTS_FILE, build_alert, send_alert
 from expectations.issues import ISSUE_COLUMNS, write_issues
+from expectations.rules import BY_NAME
 from expectations.results import GateResult
 from expectations.run import run_gate, run_gate_parts
 from expectations.suites import (
@@ -42,10 +43,11 @@ HZQ2023 = REPO / "tests" / "fixtures" / "realworld" / "golden" / "hzq2023.txt.js
 
 
 def term(report_id: str, rule: str, scope: str, lhs: float, rhs: float, *, severity: str = "blocking",
-         scope_kind: str = "row", cells: str = "") -> dict[str, Any]:
-    return {"report_id": report_id, "rule": rule, "severity": severity, "scope_kind": scope_kind,
-            "scope": scope, "lhs": float(lhs), "rhs": float(rhs), "residual": float(lhs) - float(rhs),
-            "cells": cells or f"{rule}[{scope}]"}
+         scope_kind: str = "row", cells: str = "", table_name: str | None = None) -> dict[str, Any]:
+    table = table_name or BY_NAME[rule].table
+    return {"report_id": report_id, "rule": rule, "severity": severity, "table_name": table,
+            "scope_kind": scope_kind, "scope": scope, "lhs": float(lhs), "rhs": float(rhs),
+            "residual": float(lhs) - float(rhs), "cells": cells or f"{rule}[{scope}]"}
 
 
 def clean_terms(report_ids: list[str]) -> list[dict[str, Any]]:
@@ -58,7 +60,7 @@ def clean_terms(report_ids: list[str]) -> list[dict[str, Any]]:
 
 
 def terms_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["report_id", "rule", "severity", "scope_kind", "scope",
+    return pd.DataFrame(rows, columns=["report_id", "rule", "severity", "table_name", "scope_kind", "scope",
                                        "lhs", "rhs", "residual", "cells"])
 
 
@@ -551,3 +553,20 @@ def test_no_webhook_still_writes_the_line(tmp_path: Path) -> None:
     out2 = send_alert(alert, tmp_path / "home")
     assert out["webhook"] == out2["webhook"] == "skipped"
     assert len((tmp_path / "home" / ALERTS_FILE).read_text(encoding="utf-8").splitlines()) == 2
+
+
+def test_quarantines_are_counted_by_cause() -> None:
+    from expectations.issues import describe_quarantines, quarantined_by_cause
+
+    rows = (clean_terms(["r1", "r2", "r3", "r4"])
+            + [term("r1", "identity_4_reviews", "reconsideration", 0, 3),
+               term("r2", "cells_unread", "proactive", 3, 0, scope_kind="report", table_name="proactive"),
+               term("r3", "cells_unread", "applications", 7, 0, scope_kind="report", table_name="applications"),
+               term("r3", "metadata_missing", "year", 1, 0, scope_kind="report")])
+    result = run_gate(terms_frame(rows), no_cells(), max_bad_share=1.0)
+    by_cause = quarantined_by_cause(result.issues)
+    assert by_cause == result.stats["decertified_by_cause"] == {"report": 1, "parser": 2, "metadata": 1}
+    assert describe_quarantines(by_cause) == ("1 report breaks its own identities or values; "
+                                              "2 reports have cells the parser could not read; "
+                                              "1 report lacks its agency or year")
+    assert set(result.issues.loc[result.issues.report_id == "r2", "table_name"]) == {"proactive"}

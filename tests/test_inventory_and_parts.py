@@ -191,3 +191,67 @@ def test_empty_inbox_still_writes_empty_tables(home) -> None:
     assert run.rows == {"reports": 0, "cells": 0, "parse_errors": 0}
     for name, schema in SCHEMAS.items():
         assert [pq.read_schema(f) for f in parts.table_files(home["parquet"], name)] == [schema]
+
+
+def test_the_inbox_is_read_as_the_files_below_it(home, tmp_path) -> None:
+    """Links lead nowhere outside the inbox; special files and folders named like reports are skipped, with reasons."""
+    import os
+
+    inbox = home["inbox"]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("not for the warehouse")
+    shutil.copy(SEEDS[0], inbox / "report.txt")
+    (inbox / "sub").mkdir()
+    shutil.copy(SEEDS[1], inbox / "sub" / "other.txt")
+    os.symlink("/etc/passwd", inbox / "passwd.txt")
+    os.symlink(outside / "secret.txt", inbox / "secret.txt")
+    os.symlink(outside, inbox / "outside_folder")
+    os.symlink("sub", inbox / "inside_folder")  # a folder, even inside: not walked twice
+    os.symlink("sub/other.txt", inbox / "alias.txt")  # a file inside: read once, under its real path
+    os.symlink("nowhere.txt", inbox / "broken.txt")
+    (inbox / "folder.pdf").mkdir()
+    (inbox / "folder.pdf" / "inside.txt").write_text("x")
+    os.mkfifo(inbox / "pipe.txt")
+    listing = inventory.list_inbox(inbox)
+    root = inbox.resolve()
+    assert [e.path.relative_to(root).as_posix() for e in listing.entries] == ["report.txt", "sub/other.txt"]
+    assert {Path(s.location).name: s.reason for s in listing.skipped} == {
+        "passwd.txt": "symbolic link to /etc/passwd, outside the inbox: not followed",
+        "secret.txt": f"symbolic link to {outside / 'secret.txt'}, outside the inbox: not followed",
+        "outside_folder": f"symbolic link to {outside}, outside the inbox: not followed",
+        "inside_folder": "symbolic link to a folder: not followed",
+        "broken.txt": "broken symbolic link",
+        "folder.pdf": "a folder named like a report file: not read",
+        "pipe.txt": "a named pipe (FIFO), not a file",
+    }
+    inv = take(home)  # the pipe is never opened (that would block), /etc/passwd never read
+    assert sorted(r["name"] for r in inv.entries) == ["other.txt", "report.txt"]
+    assert len(inv.skipped) == 7
+    copies = [p.read_bytes() for p in home["raw"].rglob("*") if p.is_file()]
+    assert sorted(copies) == sorted([SEEDS[0].read_bytes(), SEEDS[1].read_bytes()])
+
+
+def test_a_file_swapped_for_a_link_after_listing_is_not_read(home, tmp_path) -> None:
+    """Between the listing and the read a file becomes a link out of the inbox: it is skipped, not followed."""
+    import os
+
+    target = tmp_path / "outside.txt"
+    target.write_text("outside")
+    shutil.copy(SEEDS[0], home["inbox"] / "a.txt")
+    [entry] = inventory.scan_inbox(home["inbox"])
+    (home["inbox"] / "a.txt").unlink()
+    os.symlink(target, home["inbox"] / "a.txt")
+    [result] = inventory._hash_and_store(([entry], home["raw"], sniff_format, str(home["inbox"].resolve())))
+    assert isinstance(result, inventory.Skipped) and "symbolic link" in result.reason
+    assert not [p for p in home["raw"].rglob("*") if p.is_file()]
+
+
+def test_large_files_are_copied_a_step_at_a_time(home) -> None:
+    """The inventory streams a file into its raw copy: the same bytes, whatever the size, and no temporary left."""
+    data = bytes(range(256)) * (3 * inventory.COPY_STEP // 256 + 7)
+    (home["inbox"] / "big.bin").write_bytes(data)
+    [row] = take(home).entries
+    assert (home["raw"] / row["raw_path"]).read_bytes() == data
+    assert row["sha256"] == hashlib.sha256(data).hexdigest() and row["size"] == len(data)
+    assert [p.name for p in home["raw"].rglob(".*")] == []

@@ -59,9 +59,10 @@ def test_parallel_parse_gives_the_serial_tables(inbox: Path, tmp_path: Path) -> 
     one_part = home_with_inventory(tmp_path / "one_part", inbox)
     parallel = home_with_inventory(tmp_path / "parallel", inbox)
     s = parse(serial, workers=1, slice_reports=7)
-    o = parse(one_part, workers=2, slice_reports=None)  # a single slice: parsed in this process
+    o = parse(one_part, workers=2, slice_reports=None)  # a single slice: parsed by one worker process
     p = parse(parallel, workers=2, slice_reports=7)
     assert (s.workers, o.workers, p.workers) == (1, 1, 2)
+    assert (s.in_workers, o.in_workers, p.in_workers) == (False, True, True)
     assert s.parts == p.parts == 6 and o.parts == 1
     assert (p.parsed, len(p.failed)) == (36, 2)
     assert sorted(p.failed) == sorted(s.failed)
@@ -168,3 +169,22 @@ def test_unfinished_run_leaves_no_trace(inbox: Path, tmp_path: Path) -> None:
                             raw_dir=home["raw"], parquet_dir=home["parquet"], parse=boom, parser_version="9",
                             workers=1, slice_reports=7)
     assert {f.name: f.read_bytes() for f in home["parquet"].iterdir()} == state
+
+
+def test_a_file_over_the_workers_memory_ceiling_is_a_too_large_error(tmp_path: Path) -> None:
+    """Each parse worker has a memory ceiling: a file that needs more (an HTML table of 2 million cells:
+    ~550 MB) becomes a per-file error, and the worker goes on with the next file."""
+    from ingestion.synthetic.synth import write_corpus
+
+    write_corpus(tmp_path / "corpus", 2, seed=3)
+    inbox = tmp_path / "corpus" / "reports"
+    row = "<tr>" + "<td>1</td>" * 20 + "</tr>\n"
+    (inbox / "table.html").write_text("<html><body><table>" + row * (10 * 2**20 // len(row)) + "</table></body></html>")
+    home = home_with_inventory(tmp_path / "home", inbox)
+    pending = parse_run.plan_parse(home["parquet"] / "inventory.parquet", home["raw"], {}, PARSER_VERSION)
+    run = parse_run.parse_pending(pending, raw_dir=home["raw"], parquet_dir=home["parquet"], parse=parse_file,
+                                  parser_version=PARSER_VERSION, now=NOW, workers=2, memory_mb=300)
+    assert run.in_workers and run.parsed == 2
+    [failure] = run.failed
+    assert failure.source_file == "table.html" and failure.error_kind is ErrorKind.TOO_LARGE
+    assert failure.error == "needs more than the 300 MB of memory a parse worker may use (too large or too complex to read)"

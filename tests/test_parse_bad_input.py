@@ -95,7 +95,7 @@ def test_every_error_has_its_kind(data: bytes, name: str, kind: ErrorKind, failu
     assert kind.counts_as_parse_failure is failure and (kind in NOT_PARSE_FAILURES) is not failure
 
 
-@pytest.mark.parametrize("raised", [ValueError("bug"), RecursionError(), MemoryError()])
+@pytest.mark.parametrize("raised", [ValueError("bug"), RecursionError()])
 def test_parser_errors_are_failures(raised: BaseException, monkeypatch) -> None:
     def broken(doc, source):
         raise raised
@@ -104,6 +104,18 @@ def test_parser_errors_are_failures(raised: BaseException, monkeypatch) -> None:
     with pytest.raises(ParseError) as info:
         parse_bytes(SEED.read_bytes(), SEED.name)
     assert info.value.kind is ErrorKind.PARSER_ERROR and info.value.kind.counts_as_parse_failure
+
+
+def test_running_out_of_memory_is_a_too_large_file(monkeypatch) -> None:
+    """A file that needs more memory than the process may use (a parse worker's ceiling) is too large,
+    like a file over the size limit: a per-file error that does not count as a parse failure."""
+    def hungry(doc, source):
+        raise MemoryError
+
+    monkeypatch.setattr(parse_module, "parse_document", hungry)
+    with pytest.raises(ParseError) as info:
+        parse_bytes(SEED.read_bytes(), SEED.name)
+    assert info.value.kind is ErrorKind.TOO_LARGE and "memory" in info.value.reason
 
 
 def test_files_that_are_not_there_are_unreadable(tmp_path: Path) -> None:
@@ -171,3 +183,28 @@ def test_cli_takes_the_limits_from_the_settings() -> None:
     bad = subprocess.run([sys.executable, "-m", "orchestration.cli", "parse", str(SEED)],
                          capture_output=True, text=True, timeout=120, env=dict(os.environ, OGI_FILE_TIMEOUT_S="soon"))
     assert bad.returncode == 2 and "OGI_FILE_TIMEOUT_S" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_cli_source_is_the_path_as_given_and_a_folder_without_reports_is_an_error(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "good.txt").write_bytes(SEED.read_bytes())
+    (reports / "junk.txt").write_bytes(bytes(range(256)) * 10)
+
+    def ogi_parse(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "orchestration.cli", "parse", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+
+    out = ogi_parse("reports/good.txt", "reports/junk.txt", "reports")
+    assert out.returncode == 1
+    sources = [json.loads(line)["source"] for line in out.stdout.splitlines()]
+    # on success and on error alike, as given (a folder's files below the folder as given)
+    assert sources == ["reports/good.txt", "reports/junk.txt", "reports/good.txt", "reports/junk.txt"]
+    (tmp_path / "empty").mkdir()
+    empty = ogi_parse("empty")
+    assert empty.returncode == 2 and empty.stdout == "" and "empty holds no report files" in empty.stderr
+    hidden = tmp_path / "only_partial"
+    hidden.mkdir()
+    (hidden / ".notes.txt").write_text("hidden")
+    (hidden / "report.txt.part").write_text("a download in progress")
+    assert ogi_parse("only_partial").returncode == 2

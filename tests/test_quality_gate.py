@@ -21,13 +21,19 @@ import duckdb
 import pytest
 
 from orchestration import paths, runner
-from fixture_paths import FIXTURES, SAMPLES
+from fixture_paths import FIXTURES, GOLDEN_DIR, REALWORLD_GOLDEN_DIR, SAMPLES
 
 SEED = SAMPLES / "000_f1db75d64b6a785a.txt"
 # A copy of seed 000 as another body's report, so that it is a report of its own
 GOOD_TEXT = SEED.read_text(encoding="utf-8").replace("安源区商务局", "安源区审计局")
 ROW = "一、本年新收政府信息公开申请数量 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"
 BROKEN_TEXT = GOOD_TEXT.replace(ROW, "一、本年新收政府信息公开申请数量 | 5 | 0 | 0 | 0 | 0 | 0 | 0 |", 1)
+# another body's copy whose table 2 regulations row is gone: the parser cannot place those cells
+UNREAD_TEXT = SEED.read_text(encoding="utf-8").replace("安源区商务局", "安源区统计局").replace("规章 | 0 | 0 | 0 |\n", "", 1)
+# and one that says nowhere which year it covers (no title, no date, no year in the prose)
+NO_YEAR_TEXT = (SEED.read_text(encoding="utf-8").replace("安源区商务局", "安源区民政局")
+                .replace("组配分类: 信息公开年报 | 成文日期: 2022-01-25 |", "组配分类: 信息公开年报 |")
+                .replace("2021年", "本年").replace("现将本年度政府信息公开工作情况报告如下", "现将政府信息公开工作情况报告如下"))
 
 
 def _hostile_files() -> dict[str, bytes]:
@@ -105,6 +111,8 @@ def gate(dbt_manifest: Path, tmp_path_factory, test_root: Path, webhook: Webhook
     inbox = tmp_path_factory.mktemp("gate_inbox")
     shutil.copytree(paths.SAMPLES_DIR, inbox, dirs_exist_ok=True)
     (inbox / "audit_2021.txt").write_text(BROKEN_TEXT, encoding="utf-8")
+    (inbox / "statistics_2021.txt").write_text(UNREAD_TEXT, encoding="utf-8")
+    (inbox / "civil_affairs.txt").write_text(NO_YEAR_TEXT, encoding="utf-8")
     for name, data in _hostile_files().items():
         (inbox / name).write_bytes(data)
     with pytest.MonkeyPatch.context() as env, dg.instance_for_test(temp_dir=str(test_root)) as instance:
@@ -142,10 +150,12 @@ def test_broken_report_is_quarantined_with_rule_and_residual(gate: Gate) -> None
     assert ("identity_1_balance", "natural_person", 0.0, 5.0, 5.0, "blocking") in issues
     assert ("identity_3_applicants", "new_received", 5.0, 0.0, -5.0, "blocking") in issues
     assert {r[0] for r in issues} == {"identity_1_balance", "identity_3_applicants"}
-    assert query(db, "select certified, blocking_issue_count > 0 from marts.dim_report where report_id = ?", [rid]) \
-        == [(False, True)]
-    for fact in ("fct_applications", "fct_outcomes", "fct_reviews"):
+    assert query(db, "select certified, certified_applications, certified_reviews, blocking_issue_count > 0 "
+                     "from marts.dim_report where report_id = ?", [rid]) == [(False, False, True, True)]
+    for fact in ("fct_applications", "fct_outcomes"):
         assert query(db, f"select count(*) from marts.{fact} where report_id = ?", [rid]) == [(0,)]
+    # its table 4 adds up: its table 4 facts stay
+    assert query(db, "select count(*) from marts.fct_reviews where report_id = ?", [rid]) == [(12,)]
     # the consistent reports are certified and in the facts
     assert query(db, "select count(*) from marts.dim_report where source_file = '000_f1db75d64b6a785a.txt' "
                      "and certified") == [(1,)]
@@ -157,6 +167,49 @@ def test_real_report_breaking_identity_4_is_quarantined_with_its_residuals(gate:
                                          "where report_id = ? order by scope", [rid])
     assert issues == [("identity_4_reviews", "litigation_after_reconsideration", -5.0),
                       ("identity_4_reviews", "reconsideration", -11.0)]
+    # table 4 is held out, table 3 stays: analysts keep its good data
+    db = gate.paths.warehouse
+    assert query(db, "select certified_applications, certified_reviews from marts.dim_report where report_id = ?",
+                 [rid]) == [(True, False)]
+    assert query(db, "select count(*) from marts.fct_reviews where report_id = ?", [rid]) == [(0,)]
+    assert query(db, "select count(*) from marts.fct_applications where report_id = ?", [rid]) == [(7,)]
+    assert query(db, "select handled, reconsideration_total from marts.agg_agency_year where report_id = ?",
+                 [rid]) == [(21, None)]
+
+
+def test_unplaced_table_2_row_is_unread_and_blames_the_parser(gate: Gate) -> None:
+    """A table 2 row the parser could not place: table 2 not certified (cells_unread, cause parser),
+    no residual blamed on the report, and its table 3 facts are there."""
+    db = gate.paths.warehouse
+    rid = report_id(gate, "statistics_2021.txt")
+    assert query(db, "select rule, cause, table_name, scope, actual from marts.quality_issues where report_id = ?",
+                 [rid]) == [("cells_unread", "parser", "proactive", "proactive", 3.0)]
+    assert query(db, "select certified_applications, certified_reviews, certified_proactive, unread_cell_count "
+                     "from marts.dim_report where report_id = ?", [rid]) == [(True, True, False, 3)]
+    assert query(db, "select count(*) from marts.fct_applications where report_id = ?", [rid]) == [(7,)]
+    assert query(db, "select count(*) from marts.fct_proactive where report_id = ?", [rid]) == [(0,)]
+    cells = query(db, "select col_key, status, value from staging.stg_cells where report_id = ? "
+                      "and row_key = 'regulations' order by col_key", [rid])
+    assert cells == [("abolished", "unread", None), ("in_force", "unread", None), ("issued", "unread", None)]
+
+
+def test_report_without_a_year_is_not_certified(gate: Gate) -> None:
+    db = gate.paths.warehouse
+    rid = report_id(gate, "civil_affairs.txt")
+    assert query(db, "select year, agency, certified from marts.dim_report where report_id = ?",
+                 [rid]) == [(None, "安源区民政局", False)]
+    assert query(db, "select rule, cause, table_name, scope from marts.quality_issues where report_id = ?",
+                 [rid]) == [("metadata_missing", "metadata", "report", "year")]
+    for fact in ("fct_applications", "fct_reviews", "fct_proactive", "agg_agency_year"):
+        assert query(db, f"select count(*) from marts.{fact} where report_id = ?", [rid]) == [(0,)], fact
+
+
+def test_alert_counts_the_causes_apart(gate: Gate) -> None:
+    (alert,) = [a for a in gate.webhook.received if a.get("run_id") == gate.first.run_id]
+    by_cause = alert["decertified_by_cause"]
+    assert by_cause["parser"] == 1 and by_cause["metadata"] == 1 and by_cause["report"] >= 1
+    assert "1 report has cells the parser could not read" in alert["summary"]
+    assert "1 report lacks its agency or year" in alert["summary"]
 
 
 def test_alert_reaches_the_webhook_and_alerts_jsonl(gate: Gate) -> None:
@@ -169,7 +222,8 @@ def test_alert_reaches_the_webhook_and_alerts_jsonl(gate: Gate) -> None:
     # run in this session's home, and an issue is announced once)
     assert ("audit_2021.txt", "identity_1_balance", 5.0) in named
     assert ("audit_2021.txt", "identity_3_applicants", -5.0) in named
-    assert all(i["agency"] and i["year"] for i in alert["issues"])
+    # every issue names its report's agency and year, but the report that lacks its year
+    assert all(i["agency"] and i["year"] for i in alert["issues"] if i["rule"] != "metadata_missing")
     assert alerts_of(gate, gate.first.run_id) == posted
     assert gate.first.metadata("quality/quality_issues")["alert_webhook"] == "delivered"
 
@@ -285,3 +339,23 @@ def test_parser_regression_trips_the_run_gate_and_keeps_yesterdays_marts(gate: G
     recovered = gate.run()
     assert recovered.success, recovered.failures
     assert query(db, "select * from marts.fct_applications order by all") == before
+
+
+def test_fct_proactive_is_the_goldens_table_2(gate: Gate) -> None:
+    """Table 2 of every seed and real report in the samples (both forms) reaches fct_proactive
+    exactly as its golden record has it: counts as whole numbers, amounts as decimals, blank NULL."""
+    goldens = [*GOLDEN_DIR.glob("*.json"), *REALWORLD_GOLDEN_DIR.glob("*.txt.json")]
+    templates = set()
+    for path in goldens:
+        golden = json.loads(path.read_text(encoding="utf-8"))
+        rid = report_id(gate, golden["source"])
+        assert query(gate.paths.warehouse, "select certified_proactive from marts.dim_report where report_id = ?",
+                     [rid]) == [(True,)], golden["source"]
+        rows = query(gate.paths.warehouse, "select item, field, count, amount_10k_yuan from marts.fct_proactive "
+                                           "where report_id = ?", [rid])
+        got = {(item, field): (amount if field == "amount_10k_yuan" else count) for item, field, count, amount in rows}
+        expected = {(item, field): value for item, fields in golden["proactive"].items() for field, value in fields.items()}
+        assert {k: None if v is None else float(v) for k, v in got.items()} == \
+            {k: None if v is None else float(v) for k, v in expected.items()}, golden["source"]
+        templates.add(golden["template"])
+    assert templates == {"2019", "2021"} and len(goldens) == 8

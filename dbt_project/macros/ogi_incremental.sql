@@ -22,7 +22,7 @@
 
   Sources of the fingerprints (`kind`):
     current_reports  int_current_reports: parsed_at and agency_id (the state's agency column holds agency_id)
-    dim_report       dim_report: parsed_at, certified, is_current
+    dim_report       dim_report: parsed_at, the certification of each table, is_current
 -#}
 
 {% macro ogi_incremental(kind, dependents=false) %}
@@ -45,8 +45,9 @@
     from {{ ref('int_current_reports') }}
     {%- elif kind == 'dim_report' -%}
     select report_id,
-           coalesce(cast(parsed_at as varchar), '') || '|' || cast(certified as varchar) || '|'
-               || cast(is_current as varchar) as fingerprint,
+           coalesce(cast(parsed_at as varchar), '') || '|' || cast(certified_applications as varchar)
+               || '|' || cast(certified_reviews as varchar) || '|' || cast(certified_proactive as varchar)
+               || '|' || cast(is_current as varchar) as fingerprint,
            agency, year
     from {{ ref('dim_report') }}
     {%- else -%}

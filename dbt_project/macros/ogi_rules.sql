@@ -6,7 +6,7 @@
 {% macro ogi_term_rules() -%}
     {{ return([
         'identity_1_balance', 'identity_2_outcomes', 'identity_3_applicants',
-        'identity_4_reviews', 'keys_present', 'identity_5_carry_over', 'stock_rule',
-        'template_year'
+        'identity_4_reviews', 'keys_present', 'cells_unread', 'metadata_missing',
+        'identity_5_carry_over', 'stock_rule', 'template_year'
     ]) }}
 {%- endmacro %}

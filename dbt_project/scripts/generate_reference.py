@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:  # running the script from a checkout without `pip
 from expectations import rules as rules_module  # noqa: E402
 from ingestion import templates  # noqa: E402
 from ingestion.templates import (  # noqa: E402
+    AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
     APPLICANT_LABELS,
     APPLICATION_ROWS,
@@ -47,6 +48,7 @@ from ingestion.templates import (  # noqa: E402
     REVIEW_RESULT_LABELS,
     REVIEW_ROW_LABELS,
     REVIEW_ROWS,
+    SIGNED_FIELDS,
     Form,
     application_rows,
 )
@@ -154,14 +156,19 @@ def tables(forms: Sequence[Form] | None = None) -> dict[str, list[list[object]]]
                 cells.append([form.key, "proactive", "any", prow.key, field])
     out["ref_template_cells"] = cells
 
-    out["ref_proactive_fields"] = [["template", "row_key", "row_label_zh", "field", "field_label_zh", "sort_order"]]
+    # table 2's fields, with what kind of value each holds and the measure it is comparable
+    # under across forms (Form.comparable; empty: specific to its form)
+    out["ref_proactive_fields"] = [["template", "row_key", "row_label_zh", "field", "field_label_zh",
+                                    "value_kind", "comparable_measure", "sort_order"]]
     i = 0
     for form in forms:
         for prow in form.proactive_rows:
             for field in prow.fields:
                 i += 1
+                kind = "amount" if field in AMOUNT_FIELDS else "signed_count" if field in SIGNED_FIELDS else "count"
                 out["ref_proactive_fields"].append(
-                    [form.key, prow.key, prow.label, field, PROACTIVE_FIELD_LABELS[field], i]
+                    [form.key, prow.key, prow.label, field, PROACTIVE_FIELD_LABELS[field], kind,
+                     form.comparable.get(f"{prow.key}.{field}", ""), i]
                 )
     return out
 

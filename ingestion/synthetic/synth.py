@@ -13,11 +13,12 @@ A corpus on disk (:func:`write_corpus`)::
     DIR/manifest.jsonl                 one line per file: file, layout, encoding, format, broken, seed,
                                        body (the true body: its number) and division (its place's code)
     DIR/golden.jsonl                   one line per file, same order: the record ``ogi parse`` must print
+                                       (its ``source`` the file name; ``ogi parse`` prints the path as given)
 
 Every file is rendered by the renderer of the parser tests (:mod:`ingestion.synthetic.render`,
 every text layout in every encoding; optionally Word and PDF files from
-:mod:`ingestion.synthetic.render_office`), so a golden line is exactly what ``ogi parse``
-returns for its file.
+:mod:`ingestion.synthetic.render_office`), so a golden line is exactly what the parser
+returns for its file (``ogi parse`` prints it with ``source`` as the path it was given).
 """
 from __future__ import annotations
 

@@ -12,13 +12,15 @@ The asset is made by :func:`quality_issues_asset` in the dbt factory (defs/dbt.p
 knows the dbt model's asset key from the manifest.
 """
 
+import json
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterator
 
 import dagster as dg
 from pydantic import Field
 
-from orchestration import paths, settings
+from orchestration import findings, paths, settings
 
 #: The intermediate dbt model the gate checks; defs/dbt.py finds its asset key in the manifest.
 IDENTITY_TERMS_MODEL = "int_identity_terms"
@@ -57,6 +59,7 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
         deps=[identity_terms],
         group_name="quality",
         kinds={"python", "parquet"},
+        required_resource_keys={"run_guard"},
         check_specs=gate_check_specs(QUALITY_ISSUES),
         description=(
             "Accounting-identity and value findings per report, judged by Great Expectations "
@@ -81,6 +84,7 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
         )
         issues_path = write_outcome(outcome, p.parquet_dir)
         result = outcome.result
+        write_verdict(p, context.run.run_id, outcome, issues_path)
         site = p.home / links.SITE_DIR  # written by the inspector asset once the run has published
         alert, delivery = alert_for(outcome, context.run.run_id, p.home, settings.ALERT_WEBHOOK.get(),
                           page_for=lambda issue: links.issue_page(site, issue), inspector_index=site / links.INDEX)
@@ -97,6 +101,8 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
                 "dagster/row_count": len(result.issues),
                 "new_issues": len(outcome.new_issues),
                 "quarantined_reports": len(result.decertified),
+                # the run's quarantines by whom they blame: the report, the parser, its metadata
+                "quarantined_by_cause": dg.MetadataValue.json(result.stats.get("decertified_by_cause", {})),
                 "gate_passed": result.passed,
                 "gate_failures": dg.MetadataValue.json(list(result.failures)),
                 "judged_reports": outcome.judged_count,
@@ -115,6 +121,32 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
         yield from to_asset_check_results(result, QUALITY_ISSUES)
 
     return quality_issues
+
+
+def write_verdict(p: paths.Paths, run_id: str, outcome, issues_path: Path) -> Path:
+    """``HOME/quality/last_gate.json``: the run-level verdict of the last gate, passed or not,
+    readable without the published warehouse (a gate that blocks a first run leaves none)."""
+    from expectations.results import jsonable
+    from ingestion.atomic import write_bytes_atomic
+
+    result = outcome.result
+    verdict = jsonable({
+        "run_id": run_id,
+        "checked_at": result.checked_at.isoformat(),
+        "passed": result.passed,
+        "failures": list(result.failures),
+        "issues": len(result.issues),
+        "new_issues": len(outcome.new_issues),
+        "quarantined_reports": len(result.decertified),
+        "judged_reports": outcome.judged_count,
+        "judged_scope": outcome.scope,
+        "stats": result.stats,
+        "issues_path": str(issues_path),
+        "data_docs": str(result.docs_index) if result.docs_index else None,
+    })
+    target = findings.verdict_path(p.home)
+    write_bytes_atomic(json.dumps(verdict, indent=1, ensure_ascii=False).encode("utf-8"), target)
+    return target
 
 
 def _delivery_text(delivery: dict | None) -> str:

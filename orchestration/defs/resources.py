@@ -1,20 +1,60 @@
 """Resources and the executor, alone in this module.
 
 Dagster's defs-folder loader takes only what a module's ``@dg.definitions`` function returns
-and ignores everything else defined in that module, so this module holds nothing else
+and ignores everything else defined in it, so this module holds nothing else
 (docs/STACK.md).
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import dagster as dg
 
-from orchestration.dbt_project import DBT_EXECUTABLE, OfflineDbtCliResource, dbt_project
+from orchestration import paths, runlog, settings
+from orchestration.lock import home_lock
+
+
+@dg.resource(description="One run at a time per home (HOME/ogi.lock) and the run's log (HOME/logs/runs/).")
+def run_guard(context: dg.InitResourceContext) -> Iterator[None]:
+    """One run at a time per home, and the run's log file: every asset of the job requires it.
+
+    Initialised once per run by the in-process executor, before the first step: it takes
+    the home's lock (waiting, with a message, while another run holds it), removes run logs
+    older than ``OGI_LOG_RETENTION_DAYS`` and writes the run's events into
+    ``HOME/logs/runs/<run id>.log`` until the run ends.
+    """
+    p = paths.current().make_dirs()
+    run = context.run
+    run_id = run.run_id if run is not None else "no-run"
+    log = runlog.get(p.home, run_id)
+    runlog.prune(p.home, settings.LOG_RETENTION_DAYS.get(), keep=runlog.log_path(p.home, run_id).name)
+    job = run.job_name if run is not None else "a job"
+
+    def on_wait(who: str) -> None:
+        message = f"waiting for {who} to finish with {p.home}"
+        log.write(message)
+        if context.log is not None:
+            context.log.warning(message)
+
+    with home_lock(p.home, f"run {run_id[:8]} of {job}", on_wait=on_wait):
+        if context.instance is not None and run is not None:
+            def write(entry) -> None:
+                line = runlog.event_line(entry)
+                if line is not None:
+                    log.write(line)
+
+            context.instance.add_event_listener(run_id, write)
+        log.write(f"run {run_id} of {job}: home {p.home}, inbox {p.inbox}")
+        try:
+            yield None
+        finally:
+            log.flush()
 
 
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
-        resources={"dbt": OfflineDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+        resources={"run_guard": run_guard},
         # one process: each step of the multiprocess executor re-imports the code location (~5 s)
         executor=dg.in_process_executor,
     )

@@ -12,7 +12,7 @@ with
 
 terms as (
 {%- for rule in ogi_term_rules() %}
-    select report_id, rule, scope_kind, scope, lhs, rhs, cells
+    select report_id, rule, table_name, scope_kind, scope, lhs, rhs, cells
     from {{ ref('rule_' ~ rule) }}
     where {{ ogi_in_scope('report_id') }}
     {%- if not loop.last %}
@@ -29,6 +29,7 @@ select
     t.report_id,
     t.rule,
     r.severity,
+    t.table_name,
     t.scope_kind,
     t.scope,
     cast(t.lhs as double)          as lhs,

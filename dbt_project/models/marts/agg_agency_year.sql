@@ -1,28 +1,39 @@
--- Agency x year indicators from certified reports. One report per agency-year: when an agency has
--- several certified reports for a year (the same report ingested twice, as PDF and as text), the
--- best-ranked one in int_agency_year_reports is used (the most recently parsed; ties: greatest
--- report_id); report_count shows how many certified reports there were.
--- Counts are the printed total column (总计) of table 3, blank read as 0. A rate is NULL where
--- its denominator is 0.
+-- Agency x year indicators. One report per agency-year: among the agency-year's current reports
+-- with at least one certified table, the one with the most certified tables, then the best-ranked
+-- in int_agency_year_reports (the most recently parsed; ties: greatest report_id); report_count
+-- says how many such reports there were (the same report ingested twice, as PDF and as text).
+-- Each group of measures comes from its own table and only when that table is certified: the
+-- table 3 counts and rates (certified_applications), the table 4 counts and rates
+-- (certified_reviews), the table 2 counts (certified_proactive); a group is NULL where its table
+-- is not certified, never 0. Counts are the printed total column (总计) of table 3, blank read as
+-- 0 once the table is certified. A rate is NULL where its denominator is 0 or NULL.
 {%- set denied = ogi_denied_rows() %}
 
-with certified as (
+with candidates as (
     select
         a.report_id,
         a.agency,
         a.year,
         a.template,
-        row_number() over (partition by a.agency, a.year order by a.rank_in_year)  as rank_among_certified,
-        count(*) over (partition by a.agency, a.year)                              as report_count
+        d.certified_applications,
+        d.certified_reviews,
+        d.certified_proactive,
+        row_number() over (
+            partition by a.agency, a.year
+            order by cast(d.certified_applications as integer) + cast(d.certified_reviews as integer)
+                     + cast(d.certified_proactive as integer) desc,
+                     a.rank_in_year
+        )                                                   as pick,
+        count(*) over (partition by a.agency, a.year)       as report_count
     from {{ ref('int_agency_year_reports') }} as a
     join {{ ref('dim_report') }} as d
       on d.report_id = a.report_id
-    where d.certified
-      and d.is_current
+    where d.is_current
+      and (d.certified_applications or d.certified_reviews or d.certified_proactive)
 ),
 
 chosen as (
-    select * from certified where rank_among_certified = 1
+    select * from candidates where pick = 1
 ),
 
 applications as (
@@ -78,6 +89,22 @@ reviews as (
     group by report_id
 ),
 
+-- table 2, by the measures comparable across forms (dim_proactive_item.comparable_measure), and
+-- the fees collected (2021 form only)
+proactive as (
+    select
+        report_id,
+        sum(case when measure = 'regulations.issued' then coalesce(count, 0) else 0 end)           as regulations_issued,
+        sum(case when measure = 'normative_documents.issued' then coalesce(count, 0) else 0 end)   as normative_documents_issued,
+        sum(case when measure = 'licensing.decisions' then coalesce(count, 0) else 0 end)          as licensing_decisions,
+        sum(case when measure = 'penalty.decisions' then coalesce(count, 0) else 0 end)            as penalty_decisions,
+        sum(case when measure = 'coercion.decisions' then coalesce(count, 0) else 0 end)           as coercion_decisions,
+        sum(case when item = 'fees' then amount_10k_yuan end)                                      as fees_amount_10k_yuan,
+        count(case when item = 'fees' and field = 'amount_10k_yuan' then 1 end)                    as fees_amount_cells
+    from {{ ref('fct_proactive') }}
+    group by report_id
+),
+
 measures as (
     select
         c.agency,
@@ -85,28 +112,32 @@ measures as (
         c.report_id,
         c.report_count,
         c.template,
-        coalesce(a.new_received, 0)          as new_received,
-        coalesce(a.carried_over, 0)          as carried_over,
-        coalesce(a.handled, 0)               as handled,
-        coalesce(a.carried_forward, 0)       as carried_forward,
-        coalesce(o.granted, 0)               as granted,
-        coalesce(o.partially_granted, 0)     as partially_granted,
-        coalesce(o.denied, 0)                as denied,
-        {%- for key in denied %}
-        coalesce(o.{{ key }}, 0)             as {{ key }},
+        c.certified_applications,
+        c.certified_reviews,
+        c.certified_proactive,
+        {%- for col in ['new_received', 'carried_over', 'handled', 'carried_forward'] %}
+        case when c.certified_applications then cast(coalesce(a.{{ col }}, 0) as bigint) end  as {{ col }},
         {%- endfor %}
-        coalesce(o.unavailable, 0)           as unavailable,
-        coalesce(o.unavailable_not_held, 0)  as unavailable_not_held,
-        coalesce(o.rejected, 0)              as rejected,
-        coalesce(o.other_handling, 0)        as other_handling,
-        coalesce(v.reconsideration_total, 0)      as reconsideration_total,
-        coalesce(v.reconsideration_corrected, 0)  as reconsideration_corrected,
-        coalesce(v.litigation_total, 0)           as litigation_total,
-        coalesce(v.litigation_corrected, 0)       as litigation_corrected
+        {%- for col in ['granted', 'partially_granted', 'denied'] + denied
+                       + ['unavailable', 'unavailable_not_held', 'rejected', 'other_handling'] %}
+        case when c.certified_applications then cast(coalesce(o.{{ col }}, 0) as bigint) end  as {{ col }},
+        {%- endfor %}
+        {%- for col in ['reconsideration_total', 'reconsideration_corrected', 'litigation_total',
+                       'litigation_corrected'] %}
+        case when c.certified_reviews then cast(coalesce(v.{{ col }}, 0) as bigint) end       as {{ col }},
+        {%- endfor %}
+        {%- for col in ['regulations_issued', 'normative_documents_issued', 'licensing_decisions',
+                       'penalty_decisions', 'coercion_decisions'] %}
+        case when c.certified_proactive then cast(coalesce(p.{{ col }}, 0) as bigint) end     as {{ col }},
+        {%- endfor %}
+        -- only the 2021 form prints the fees collected
+        case when c.certified_proactive and p.fees_amount_cells > 0
+             then cast(coalesce(p.fees_amount_10k_yuan, 0) as decimal(18, 4)) end  as fees_amount_10k_yuan
     from chosen as c
     left join applications as a on a.report_id = c.report_id
     left join outcomes as o on o.report_id = c.report_id
     left join reviews as v on v.report_id = c.report_id
+    left join proactive as p on p.report_id = c.report_id
 )
 
 select
@@ -115,6 +146,9 @@ select
     report_id,
     report_count,
     template,
+    certified_applications,
+    certified_reviews,
+    certified_proactive,
     new_received,
     carried_over,
     handled,
@@ -133,6 +167,12 @@ select
     reconsideration_corrected,
     litigation_total,
     litigation_corrected,
+    regulations_issued,
+    normative_documents_issued,
+    licensing_decisions,
+    penalty_decisions,
+    coercion_decisions,
+    fees_amount_10k_yuan,
     cast(granted + partially_granted as double) / nullif(handled, 0)          as substantive_disclosure_rate,
     cast(denied as double) / nullif(handled, 0)                                as denial_rate,
     {%- for key in denied %}

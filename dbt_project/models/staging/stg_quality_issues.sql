@@ -8,6 +8,7 @@ select
     cast(report_id as varchar)                     as report_id,
     cast(rule as varchar)                          as rule,
     cast(severity as varchar)                      as severity,
+    cast(table_name as varchar)                    as table_name,
     cast(scope_kind as varchar)                    as scope_kind,
     cast(scope as varchar)                         as scope,
     cast(expected as double)                       as expected,

@@ -10,6 +10,8 @@ select
     cast(published as varchar)                         as published_raw,
     cast(index_number as varchar)                      as index_number,
     cast(division_code as varchar)                     as division_code,
+    cast(year_source as varchar)                       as year_source,
+    cast(agency_source as varchar)                     as agency_source,
     cast(coalesce(warning_count, 0) as integer)        as warning_count,
     cast(warnings as varchar)                          as warnings_json,
     cast(parser_version as varchar)                    as parser_version,

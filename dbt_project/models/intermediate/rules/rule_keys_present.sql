@@ -104,6 +104,7 @@ missing_text as (
 select
     k.report_id,
     'keys_present'  as rule,
+    k.table_name    as table_name,
     'report'        as scope_kind,
     k.table_name    as scope,
     cast(k.n_valid_cells as double)  as lhs,

@@ -2,10 +2,12 @@
 -- stock of a report = stock of the same agency's report for the previous year + added - removed,
 -- e.g. in_force = prior in_force + issued - abolished. It applies where both reports' forms have
 -- the stock row and both reports have cells in it (int_proactive_stock holds only those).
--- report_id is the later report; the prior year's side is read whole.
+-- report_id is the later report; the prior year's side is read whole. Not judged when either
+-- report's table 2 has unread cells.
 select
     cur.report_id,
     'stock_rule'  as rule,
+    'proactive'   as table_name,
     'row'         as scope_kind,
     cur.row_key   as scope,
     coalesce(cur.stock, 0) as lhs,
@@ -23,3 +25,9 @@ join {{ ref('int_proactive_stock') }} as prv
  and prv.row_key = cur.row_key
 where cur.n_cells > 0
   and prv.n_cells > 0
+  and cur.report_id not in (
+    select report_id from {{ ref('int_unread_tables') }} where table_name = 'proactive'
+)
+  and prv.report_id not in (
+    select report_id from {{ ref('int_unread_tables') }} where table_name = 'proactive'
+)

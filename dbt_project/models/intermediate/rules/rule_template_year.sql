@@ -4,6 +4,7 @@
 select
     r.report_id,
     'template_year' as rule,
+    'report'        as table_name,
     'report'        as scope_kind,
     'template'      as scope,
     cast(r.template as double) as lhs,
