@@ -694,26 +694,65 @@ def test_every_sample_report_gets_its_province_and_city(warehouse):
     assert regions.loc["320000"].province == "江苏省" and regions.loc["320000"].region_level == "province"
 
 
-def test_region_year_totals_and_the_panel(warehouse):
+def test_agency_year_is_the_bodys_with_its_region(warehouse):
+    """agg_agency_year has one row per body (agency_id) and year, named as the body is (dim_agency)
+    and placed where its report is linked: hzq2023 and hzq2024 are one body's two years."""
+    agg = warehouse["snapshots"]["after_gate"]["marts.agg_agency_year"]
+    ids = warehouse["ids"]
+    assert not agg.duplicated(["agency_id", "year"]).any()
+    hzq = agg[agg.report_id.isin([ids[HZQ2023], ids[HZQ2024]])].set_index("year")
+    assert list(hzq.index.sort_values()) == [2023, 2024] and hzq.agency_id.nunique() == 1
+    assert set(hzq.agency_name) == {"淮安市洪泽区人民政府"}
+    assert (hzq.loc[2023].agency, hzq.loc[2024].agency) == ("洪泽区人民政府", "淮安市洪泽区人民政府")
+    for year in (2023, 2024):
+        row = hzq.loc[year]
+        assert (row.province, row.city, row.county, row.region_code, row.province_code, row.city_code) == (
+            "江苏省", "淮安市", "洪泽区", "320813", "320000", "320800")
+        assert (row.gov_level, row.body_kind) == ("county", "government")
+    # hzq2023's table 4 breaks identity 4: its table 3 counts stay, its table 4 ones are NULL
+    assert (hzq.loc[2023].certified_applications, hzq.loc[2023].certified_reviews) == (True, False)
+    assert hzq.loc[2023].handled == warehouse["goldens"][HZQ2023]["applications"]["total"][6]
+    assert _null(hzq.loc[2023].reconsideration_total) is None
+    sz = _agg(warehouse, "szfgs2024.txt")
+    assert (sz.province, sz.city, _null(sz.county), sz.gov_level) == ("江苏省", "淮安市", None, "city")
+
+
+def test_region_year_sums_each_table_where_it_is_certified(warehouse):
     snap = warehouse["snapshots"]["after_gate"]
     agg = snap["marts.agg_agency_year"]
     regions = snap["marts.agg_region_year"]
     ids = warehouse["ids"]
-    links = _by_report(warehouse, "marts.link_report_agency")
-    # every certified agency-year counts once in its province's row and its city's row
-    for grain, column in (("province", "province_code"), ("city", "city_code")):
+    # every agency-year counts once in its province's row, and in its city's row when it has a city
+    for grain, rows_of in (("province", agg), ("city", agg[agg.city_code.notna()])):
         rows = regions[regions.grain == grain]
-        assert rows.agency_years.sum() == len(agg)
-        assert rows.handled.sum() == agg.handled.sum()
-    jiangsu = regions[(regions.grain == "province") & (regions.province == "江苏省") & (regions.year == 2024)].iloc[0]
-    # hzq2024 and szfgs2024 are certified; hzq2023 is quarantined
-    assert (jiangsu.reports, jiangsu.certified_reports, jiangsu.agencies) == (2, 2, 2)
-    jiangsu23 = regions[(regions.grain == "province") & (regions.province == "江苏省") & (regions.year == 2023)]
-    assert jiangsu23.empty  # its only report is quarantined
+        assert rows.agency_years.sum() == len(rows_of), grain
+        assert rows.applications_agency_years.sum() == rows_of.certified_applications.sum(), grain
+        assert rows.reviews_agency_years.sum() == rows_of.certified_reviews.sum(), grain
+        assert rows.handled.sum() == rows_of.handled.sum(), grain
+        assert rows.reconsideration_total.sum() == rows_of.reconsideration_total.sum(), grain
+    province = regions[regions.grain == "province"].set_index(["province", "year"])
+    jiangsu = province.loc[("江苏省", 2024)]
+    # hzq2024 and szfgs2024, both certified
+    assert (jiangsu.reports, jiangsu.certified_reports, jiangsu.agencies, jiangsu.agency_years) == (2, 2, 2, 2)
     expected = agg[agg.report_id.isin([ids[HZQ2024], ids["szfgs2024.txt"]])]
     assert jiangsu.handled == expected.handled.sum()
     assert jiangsu.denial_rate == pytest.approx(expected.denied.sum() / expected.handled.sum()) \
         if expected.handled.sum() else _null(jiangsu.denial_rate) is None
+    # 2023: hzq2023 alone, quarantined for its table 4 only: its table 3 is counted, table 4 is NULL (not 0)
+    jiangsu23 = province.loc[("江苏省", 2023)]
+    hzq23 = _agg(warehouse, HZQ2023)
+    assert (jiangsu23.reports, jiangsu23.certified_reports, jiangsu23.applications_certified_reports,
+            jiangsu23.reviews_certified_reports) == (1, 0, 1, 0)
+    assert (jiangsu23.agency_years, jiangsu23.applications_agency_years, jiangsu23.reviews_agency_years) == (1, 1, 0)
+    assert jiangsu23.handled == hzq23.handled and jiangsu23.denied == hzq23.denied
+    assert _null(jiangsu23.reconsideration_total) is None and _null(jiangsu23.reconsideration_correction_rate) is None
+    assert jiangsu23.regulations_issued == hzq23.regulations_issued  # its table 2 is certified
+
+
+def test_the_panel_follows_a_body_across_its_names_table_by_table(warehouse):
+    snap = warehouse["snapshots"]["after_gate"]
+    ids = warehouse["ids"]
+    links = _by_report(warehouse, "marts.link_report_agency")
     panel = snap["marts.agg_agency_panel"]
     assert not panel.duplicated(["agency_id", "year"]).any()
     fz = panel[panel.agency_id == links.loc[ids["004_09e585feb6001ac8.txt"], "agency_id"]].set_index("year")
@@ -721,7 +760,19 @@ def test_region_year_totals_and_the_panel(warehouse):
     assert fz.loc[2023].prev_year == 2022 and fz.loc[2023].prev_report_id == ids[PRIOR_OF_004]
     assert fz.loc[2023].handled_change == fz.loc[2023].handled - fz.loc[2022].handled
     assert _null(fz.loc[2022].prev_year) is None
-    # before the gate's issues, hzq2023 is certified: the panel follows the body across its two names
+    # hzq2023 breaks identity 4 in table 4 only: its table 3 is certified, so the body has both years,
+    # the change in table 3's measures is there and the change in table 4's is NULL
+    hzq = panel[panel.agency_id == links.loc[ids[HZQ2024], "agency_id"]].set_index("year")
+    assert list(hzq.index.sort_values()) == [2023, 2024]
+    now = hzq.loc[2024]
+    assert (now.agency, now.prev_agency, now.agency_name) == ("淮安市洪泽区人民政府", "洪泽区人民政府", "淮安市洪泽区人民政府")
+    assert (now.prev_year, now.prev_report_id) == (2023, ids[HZQ2023])
+    assert (now.certified_reviews, now.prev_certified_applications, now.prev_certified_reviews) == (True, True, False)
+    assert now.handled_change == now.handled - hzq.loc[2023].handled
+    assert now.denial_rate_change == pytest.approx(now.denial_rate - hzq.loc[2023].denial_rate)
+    assert _null(now.reconsideration_total_change) is None and _null(now.prev_reconsideration_total) is None
+    assert now.regulations_issued_change == now.regulations_issued - hzq.loc[2023].regulations_issued
+    # before the gate's issues hzq2023 is certified whole: its table 4 change is there too
     before = warehouse["snapshots"]["no_issues"]["marts.agg_agency_panel"]
-    hzq = before[before.agency_id == links.loc[ids[HZQ2024], "agency_id"]].set_index("year")
-    assert hzq.loc[2024].prev_agency == "洪泽区人民政府" and hzq.loc[2024].agency == "淮安市洪泽区人民政府"
+    whole = before[before.agency_id == now.agency_id].set_index("year").loc[2024]
+    assert whole.reconsideration_total_change == whole.reconsideration_total - whole.prev_reconsideration_total
