@@ -458,12 +458,15 @@ class LinkRun:
     region_status: dict[str, int]
     warnings: int
     seconds: float
+    written: bool = True  # False when the file already held exactly these links
 
 
 def update_links(keys: Iterable[tuple[str | None, int | None, str | None]], links_path: Path,
                  aliases_path: Path | None = None, rules_path: Path = RULES_PATH) -> LinkRun:
     """Write ``links_path``: one link per distinct key (agency, year, division_code), reusing the
-    stored links made with the same rules, aliases and divisions."""
+    stored links made with the same rules, aliases and divisions. The file is written whole or not at
+    all (:func:`ingestion.atomic.write_parquet_atomic`), and not at all when it already holds exactly
+    these links."""
     import time
     from collections import Counter
 
@@ -495,7 +498,10 @@ def update_links(keys: Iterable[tuple[str | None, int | None, str | None]], link
         for k in todo:
             rows[k] = linker.link(*k).row()
     ordered = [rows[k] for k in wanted]
-    write_parquet_atomic(pa.Table.from_pylist(ordered, schema=links_schema()), links_path)
+    # the same names linked the same way: the file stays as it is (a run with nothing new writes nothing)
+    unchanged = not todo and not outdated and len(stored) == len(wanted)
+    if not unchanged:
+        write_parquet_atomic(pa.Table.from_pylist(ordered, schema=links_schema()), links_path)
     return LinkRun(
         keys=len(wanted), computed=len(todo), reused=len(wanted) - len(todo),
         recomputed_all=outdated,
@@ -503,4 +509,5 @@ def update_links(keys: Iterable[tuple[str | None, int | None, str | None]], link
         region_status=dict(Counter(r["region_status"] for r in ordered)),
         warnings=sum(1 for r in ordered if r["warnings"] != "[]"),
         seconds=round(time.monotonic() - started, 3),
+        written=not unchanged,
     )

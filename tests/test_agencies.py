@@ -165,7 +165,15 @@ def test_update_links_is_incremental(tmp_path):
     assert len({r["agency_id"] for r in rows if r["agency"]}) == 1
     assert json.loads(rows[0]["warnings"]) == []
     again = update_links(keys + [("江源区", 2020, None)], path)
-    assert (again.computed, again.reused) == (1, 3)
+    assert (again.computed, again.reused, again.written) == (1, 3, True)
+    # the same names again: nothing to link, the file is left as it is (no rewrite, same mtime)
+    stat = path.stat()
+    same = update_links(keys + [("江源区", 2020, None)], path)
+    assert (same.computed, same.reused, same.written) == (0, 4, False)
+    assert (path.stat().st_mtime_ns, path.stat().st_ino) == (stat.st_mtime_ns, stat.st_ino)
+    # fewer names (a report gone): written again
+    fewer = update_links(keys, path)
+    assert (fewer.computed, fewer.written, pq.read_table(path).num_rows) == (0, True, 3)
     # another alias table: every link is made again
     aliases = tmp_path / "aliases.csv"
     aliases.write_text("alias,canonical,note\n江源区,白山市江源区人民政府,\n", encoding="utf-8")

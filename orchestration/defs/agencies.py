@@ -2,8 +2,9 @@
 
 The work is ``ingestion/agencies.py`` (pure functions); this asset reads the distinct
 (agency, year, division_code) of the parsed reports, updates ``HOME/parquet/agency_links.parquet``
-(only the new names, unless the rules, the aliases or the division data changed) and says
-what it found. dbt reads the file as the source ``raw.agency_links`` (dim_agency, dim_region,
+(only the new names, unless the rules, the aliases or the division data changed; not at all
+when nothing changed) and says what it found. A file that cannot be read is set aside at the start
+of the run (orchestration/housekeeping.py) and built again here. dbt reads the file as the source ``raw.agency_links`` (dim_agency, dim_region,
 the cross-year rules by agency_id).
 """
 
@@ -26,6 +27,7 @@ LISTED_WARNINGS = 50
     deps=[PARSED_KEYS["reports"]],
     group_name="ingestion",
     kinds={"python", "parquet"},
+    required_resource_keys={"run_guard"},
     description=(
         "HOME/parquet/agency_links.parquet: each distinct printed agency name (with the report's year and "
         "索引号 division code) linked to a stable agency_id and a region (province, city, county, code), "
@@ -60,6 +62,7 @@ def agency_links(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "linked_now": run.computed,
             "reused": run.reused,
             "recomputed_all": run.recomputed_all,
+            "written": run.written,
             "link_methods": dg.MetadataValue.json(run.methods),
             "region_status": dg.MetadataValue.json(run.region_status),
             "names_with_warnings": run.warnings,
