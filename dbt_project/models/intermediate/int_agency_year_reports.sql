@@ -3,7 +3,8 @@
 -- one body across years and name variants, not the printed name), the most recently parsed
 -- first (ties: the greatest report_id). An agency-year has several reports when the same report
 -- was ingested twice (as PDF and as text, say). int_report_prior_year takes rank 1 as the prior
--- year's report; agg_agency_year takes the best-ranked certified one.
+-- year's report; agg_agency_year, of the reports with a certified table, the one with the most
+-- certified tables, then the best-ranked.
 -- A table (rebuilt on every run): identity 5, the stock rule and agg_agency_year read it.
 select
     report_id,
