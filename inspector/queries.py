@@ -240,7 +240,8 @@ def indicator_histograms(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[
 
 def indicator_spread(con: duckdb.DuckDBPyConnection, by: str) -> dict[str, list[dict[str, Any]]]:
     """Per indicator and ``year`` or ``province``: quantiles of the agency-years' rates and the pooled rate."""
-    group = "cast(a.year as varchar)" if by == "year" else province_sql("a.report_id")
+    # the province of an agency-year is the region its report is linked to (agg_agency_year.province_code)
+    group = "cast(a.year as varchar)" if by == "year" else f"coalesce(p.label, '{UNKNOWN}')"
     out = {}
     for ind, (num, den) in POOLED.items():
         out[ind] = records(con, f"""
@@ -251,7 +252,7 @@ def indicator_spread(con: duckdb.DuckDBPyConnection, by: str) -> dict[str, list[
                    quantile_cont({ind}, 0.9) as p90,
                    sum({_sum(num, 'a.')}) / nullif(sum(a.{den}), 0) as pooled
             from marts.agg_agency_year a
-            left join marts.dim_report r using (report_id)
+            left join (values {regions.values_sql()}) as p(code, label) on p.code = left(a.province_code, 2)
             where a.{ind} is not null
             group by all)
             order by {'key' if by == 'year' else f"key = '{UNKNOWN}', median desc, key"}""")
