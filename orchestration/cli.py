@@ -365,9 +365,7 @@ def repair(
     """
     from orchestration import housekeeping, paths as home_paths
 
-    if home is not None:
-        os.environ["OGI_HOME"] = str(Path(home).expanduser().resolve())
-    p = home_paths.export_env(home_paths.current()).make_dirs()
+    p = home_paths.export_env(home_paths.point_at(home)).make_dirs()
     lines, parsed = housekeeping.repair(p)
     for line in lines:
         typer.echo(f"repaired {line}")
@@ -393,9 +391,7 @@ def inspect(
     from inspector import build_site, history, links
     from orchestration import paths as home_paths
 
-    if home is not None:
-        os.environ["OGI_HOME"] = str(Path(home).expanduser().resolve())
-    p = home_paths.current()
+    p = home_paths.point_at(home)
     if not p.warehouse.exists():
         typer.echo(f"no published warehouse at {p.warehouse}: run `ogi run --home {p.home}` first", err=True)
         raise typer.Exit(1)

@@ -116,6 +116,16 @@ def current() -> Paths:
     return Paths(home=home, inbox=inbox)
 
 
+def point_at(home: Path | None = None, inbox: Path | None = None) -> Paths:
+    """Point this process (and what it starts) at ``home`` and ``inbox`` when given (the settings
+    ``OGI_HOME`` / ``OGI_INBOX`` otherwise); the paths, absolute. Creates nothing."""
+    if home is not None:
+        os.environ["OGI_HOME"] = str(Path(home).expanduser().resolve())
+    if inbox is not None:
+        os.environ["OGI_INBOX"] = str(Path(inbox).expanduser().resolve())
+    return current()
+
+
 def export_env(paths: Paths | None = None) -> Paths:
     """Point this process and its children (dbt, the Dagster code server) at ``paths``.
 

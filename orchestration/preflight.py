@@ -58,11 +58,7 @@ def locate(home: Path | None = None, inbox: Path | None = None) -> "paths.Paths"
     """
     from . import paths
 
-    if home is not None:
-        os.environ["OGI_HOME"] = str(Path(home).expanduser().resolve())
-    if inbox is not None:
-        os.environ["OGI_INBOX"] = str(Path(inbox).expanduser().resolve())
-    p = paths.current()
+    p = paths.point_at(home, inbox)
     check_home(p.home)
     check_inbox(p.inbox)
     return p
@@ -72,6 +68,4 @@ def home_paths(home: Path | None = None) -> "paths.Paths":
     """The paths of ``home`` (the setting when not given) for commands that only read it."""
     from . import paths
 
-    if home is not None:
-        os.environ["OGI_HOME"] = str(Path(home).expanduser().resolve())
-    return paths.current()
+    return paths.point_at(home)

@@ -28,11 +28,7 @@ ERROR_LINES = 15
 
 def prepare(home: Path | None = None, inbox: Path | None = None) -> paths.Paths:
     """Point this process at ``home`` and ``inbox``: env vars, folders, Dagster instance, dbt manifest."""
-    if home is not None:
-        os.environ["OGI_HOME"] = str(Path(home).expanduser().resolve())
-    if inbox is not None:
-        os.environ["OGI_INBOX"] = str(Path(inbox).expanduser().resolve())
-    p = paths.export_env(paths.current()).make_dirs()
+    p = paths.export_env(paths.point_at(home, inbox)).make_dirs()
     os.environ["DAGSTER_HOME"] = str(paths.ensure_dagster_home(p.dagster_home))
     from .dbt_project import ensure_manifest
 
