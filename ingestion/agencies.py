@@ -159,7 +159,7 @@ def body_key(text: str, rules: Rules, *, after_place: bool) -> Body:
         return Body(rules.government_key, "government", None, tuple(steps))
     m = rules.township.match(key)
     if m:
-        unit, end = m.group("unit"), m.group("end")
+        unit = m.group("unit")
         if unit.endswith("街道办事处"):
             unit = unit[: -len("办事处")]
         town_key = f"{unit}办事处" if unit.endswith("街道") else f"{unit}{rules.government_key}"

@@ -11,9 +11,9 @@ form's cells; nothing here knows the form.
 from __future__ import annotations
 
 import re
-from itertools import compress
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import compress
 from typing import Callable, Iterable, Sequence
 
 from .memo import Memo

@@ -12,8 +12,7 @@ from typing import Iterable, Iterator, Sequence
 
 from .formats import MAX_TEXT_BYTES, Document, FormatError, read_document, sniff_format, text_too_large
 from .layouts import Line
-from .limits import (DEFAULT_TIMEOUT_S, FileTimeout, hit_ceiling, memory_reason, release_memory, start_file,
-                     time_limit)
+from .limits import DEFAULT_TIMEOUT_S, FileTimeout, hit_ceiling, memory_reason, release_memory, start_file, time_limit
 from .metadata import read_metadata
 from .record import EMPTY, UNREAD, Cell, ErrorKind, ParseError, Report
 from .tables import LabelMatcher, Slot, fill_row, place

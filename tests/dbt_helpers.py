@@ -14,10 +14,10 @@ from typing import Any, Iterable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion.record import Report
 from expectations.issues import ISSUES_SCHEMA
-from ingestion.schema import SCHEMAS, cell_rows, report_row
 from ingestion.inventory import INVENTORY_SCHEMA
+from ingestion.record import Report
+from ingestion.schema import SCHEMAS, cell_rows, report_row
 
 from fixture_paths import GOLDEN_DIR, REALWORLD_GOLDEN_DIR
 

@@ -27,6 +27,8 @@ import time
 import duckdb
 import pytest
 
+from ingestion.templates import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS
+
 from dbt_helpers import (
     DBT_PROJECT_DIR,
     PARSED_AT,
@@ -39,7 +41,6 @@ from dbt_helpers import (
     write_quality_issues,
     write_raw_parquet,
 )
-from ingestion.templates import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS
 
 # selectors.yml: the same selections as orchestration/defs/dbt.py (test_selectors_match_dagster)
 PRE_GATE = ["--selector", "pre_gate"]
@@ -259,7 +260,9 @@ def test_no_template_or_severity_literal_in_the_project():
 
 def test_selectors_match_dagster(tmp_path):
     """selectors.yml's phases select what orchestration/defs/dbt.py builds in each phase."""
-    from orchestration.defs.dbt import AFTER_GATE, POST_GATE as DAGSTER_POST, PRE_GATE as DAGSTER_PRE
+    from orchestration.defs.dbt import AFTER_GATE
+    from orchestration.defs.dbt import POST_GATE as DAGSTER_POST
+    from orchestration.defs.dbt import PRE_GATE as DAGSTER_PRE
 
     def ls(args):
         with dbt_env(tmp_path / "parquet", tmp_path / "warehouse.duckdb"):
@@ -310,7 +313,7 @@ def test_identity_terms_residuals(warehouse):
 
 def test_identity_terms_cover_every_report_and_scope(warehouse):
     terms = _terms(warehouse)
-    for src, rid, golden in _golden_reports(warehouse):
+    for _src, rid, golden in _golden_reports(warehouse):
         mine = terms[terms.report_id == rid]
         counts = mine.groupby("rule").size().to_dict()
         assert counts["identity_1_balance"] == 7

@@ -27,6 +27,7 @@ import pytest
 from ingestion import parts
 from ingestion.atomic import TEMP_NAME, final_name
 from ingestion.synthetic.hostile import understated_docx
+
 from fixture_paths import SAMPLES
 
 HERE = Path(__file__).resolve().parent

@@ -29,6 +29,7 @@ from ingestion.parse import parse_file
 from ingestion.record import ParseError
 from ingestion.templates import APPLICANT_COLUMNS, REVIEW_COLUMNS
 from orchestration import paths, runlog, runner, runstate
+
 from fixture_paths import FIXTURES, SAMPLES
 
 GOLDEN = sorted((FIXTURES / "golden").glob("*.json"))

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 from ingestion.parse import parse_bytes
 from ingestion.record import Report
 from ingestion.synthetic.render import ENCODINGS, EXTENSIONS, LAYOUTS, file_name, render, render_text
-from strategies import records
+
 from fixture_paths import FIXTURES
+from strategies import records
 
 GOLDENS = sorted((FIXTURES / "golden").glob("*.json")) + sorted((FIXTURES / "realworld" / "golden").glob("*.txt.json"))
 KEYS = ("agency", "year", "template", "applications", "reviews", "proactive")

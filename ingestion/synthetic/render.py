@@ -42,7 +42,6 @@ from functools import lru_cache
 from typing import Sequence
 
 from ..record import Cell, Report
-from ..text import normalize_label
 from ..templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
@@ -59,6 +58,7 @@ from ..templates import (
     Row,
     application_rows,
 )
+from ..text import normalize_label
 
 __all__ = ["LAYOUTS", "ENCODINGS", "EXTENSIONS", "render", "render_text", "file_name"]
 

@@ -32,8 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from ..record import Cell, Report, read_cell
-from ..workers import cpu_count, ordered_map
-from . import require_pdf_writer
 from ..templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
@@ -45,6 +43,8 @@ from ..templates import (
     application_rows,
     template_for_year,
 )
+from ..workers import cpu_count, ordered_map
+from . import require_pdf_writer
 
 #: Changes whenever the same seed would give a different corpus (benchmarks keep corpora by it).
 CORPUS_VERSION = "5"

@@ -4,8 +4,8 @@ The work is ``ingestion/agencies.py`` (pure functions); this asset reads the dis
 (agency, year, division_code) of the parsed reports, updates ``HOME/parquet/agency_links.parquet``
 (only the new names, unless the rules, the aliases or the division data changed; not at all
 when nothing changed) and says what it found. A file that cannot be read is set aside at the start
-of the run (orchestration/housekeeping.py) and built again here. dbt reads the file as the source ``raw.agency_links`` (dim_agency, dim_region,
-the cross-year rules by agency_id).
+of the run (orchestration/housekeeping.py) and built again here. dbt reads the file as the source
+``raw.agency_links`` (dim_agency, dim_region, the cross-year rules by agency_id).
 """
 
 import dagster as dg
