@@ -9,7 +9,7 @@ with versions as (
         report_id,
         row_number() over (
             partition by path
-            order by last_seen desc, first_seen desc, report_id
+            order by last_seen desc, first_seen desc, report_id asc
         ) as recency
     from {{ ref('stg_inventory') }}
 ),
@@ -28,4 +28,4 @@ select r.*, a.agency_id
 from {{ ref('stg_reports') }} as r
 join {{ ref('int_report_agency') }} as a
   on a.report_id = r.report_id
-where r.report_id not in (select report_id from superseded)
+where r.report_id not in (select s.report_id from superseded as s)

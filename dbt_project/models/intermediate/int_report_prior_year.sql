@@ -9,12 +9,12 @@ select
     cur.agency_id,
     cur.year,
     cur.template,
-    prior.report_id  as prior_report_id,
-    prior.agency     as prior_agency,
-    prior.year       as prior_year,
-    prior.template   as prior_template
+    prev.report_id  as prior_report_id,
+    prev.agency     as prior_agency,
+    prev.year       as prior_year,
+    prev.template   as prior_template
 from {{ ref('int_agency_year_reports') }} as cur
-join {{ ref('int_agency_year_reports') }} as prior
-  on prior.agency_id = cur.agency_id
- and prior.year = cur.year - 1
- and prior.rank_in_year = 1
+join {{ ref('int_agency_year_reports') }} as prev
+  on prev.agency_id = cur.agency_id
+ and prev.year = cur.year - 1
+ and prev.rank_in_year = 1

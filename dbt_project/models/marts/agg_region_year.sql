@@ -46,7 +46,8 @@ with by_region as (
         sum(penalty_decisions)                  as penalty_decisions,
         sum(coercion_decisions)                 as coercion_decisions
     from {{ ref('agg_agency_year') }}
-    group by grouping sets ((province_code, year), (province_code, city_code, year))
+    -- the noqa marks: sqlfluff's DuckDB dialect cannot parse GROUPING SETS (and then reads grouping as a column)
+    group by grouping sets ((province_code, year), (province_code, city_code, year))  -- noqa: PRS
     having grouping(city_code) = 1 or city_code is not null
 ),
 
@@ -66,7 +67,7 @@ reports as (
       on d.report_id = l.report_id
     where d.is_current
       and l.year is not null
-    group by grouping sets ((l.province_code, l.year), (l.province_code, l.city_code, l.year))
+    group by grouping sets ((l.province_code, l.year), (l.province_code, l.city_code, l.year))  -- noqa: PRS, RF02
 )
 
 select

@@ -13,11 +13,13 @@ levels as (
     from linked
     union all
     -- its city (a county's), named as in the link
-    select city_code, city_code, 'city', province_code, province, city_code, city, null, null, year, null
+    select city_code as region_code, city_code as region_id, 'city' as region_level, province_code, province,
+           city_code, city, null as county_code, null as county, year, null as report_id
     from linked where region_level = 'county' and city_code is not null and city_code <> region_code
     union all
     -- its province
-    select province_code, province_code, 'province', province_code, province, null, null, null, null, year, null
+    select province_code as region_code, province_code as region_id, 'province' as region_level, province_code,
+           province, null as city_code, null as city, null as county_code, null as county, year, null as report_id
     from linked where region_level in ('county', 'city')
 )
 
