@@ -13,7 +13,10 @@ For each scenario (``BENCH_REPORTS``, default 10000; several as ``10000,150000``
    new file into the inbox (``small_incremental_s``: a file dropped in at night); then the
    incremental run: 1% new files moved into the inbox, ``ogi run`` again;
 5. the quality gate: ``gate_s`` and ``sql_s`` from the gate's materialization metadata;
-6. the inspector's site: build time, size and pages (``inspector_*``) from its metadata.
+6. the inspector's site: build time, size and pages (``inspector_*``) from its metadata;
+7. bodies across years and names: the warehouse's agency ids and regions scored against the
+   corpus's true bodies (``agency_link_rate``, ``agency_false_merges``, ``region_*``) and the
+   ``agency_links`` step's time.
 
 Then (``BENCH_EXECUTOR=1``, the default) the process pool against Dagster's multiprocess
 executor on the same slices (bench/executor_bench.py), Word/PDF parse figures
@@ -61,6 +64,8 @@ TARGETS = {
     "noop_s": ("<", 10),
     "small_incremental_s": ("<", 20),
     "gate_share_of_e2e": ("<=", 0.10),
+    "agency_link_rate": (">=", 0.99),
+    "agency_false_merges": ("<=", 0),
 }
 
 
@@ -295,10 +300,58 @@ def run_details(home: Path) -> dict[str, Any]:
 def certified(home: Path) -> dict[str, int]:
     import duckdb
 
+    # certification is per table: a report whose table 4 breaks keeps its table 3 in fct_applications
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        (reports, cert) = con.execute("select count(*), count(*) filter (where certified) from marts.dim_report").fetchone()
+        (reports, cert, cert_applications) = con.execute(
+            "select count(*), count(*) filter (where certified), count(*) filter (where certified_applications) "
+            "from marts.dim_report").fetchone()
         (facts,) = con.execute("select count(distinct report_id) from marts.fct_applications").fetchone()
-    return {"reports": reports, "certified": cert, "in_facts": facts}
+    return {"reports": reports, "certified": cert, "certified_applications": cert_applications, "in_facts": facts}
+
+
+def agency_scores(home: Path, entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """How well the warehouse follows bodies, scored against the corpus's true bodies (manifest).
+
+    ``agency_link_rate``: of the reports of bodies with several reports, the share whose agency_id
+    is their body's most frequent one; ``agency_false_merges``: agency_ids holding reports of two
+    or more true bodies (must be 0); ``region_correct_share`` / ``region_wrong``: reports whose
+    region is their body's place / is another place (unresolved ones are neither).
+    """
+    from collections import Counter, defaultdict
+
+    import duckdb
+
+    truth = {e["name"]: (e["body"], e["division"]) for e in entries}
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute("""
+            select r.source_file, l.agency_id, l.link_method, l.region_code
+            from marts.link_report_agency l join marts.dim_report r using (report_id)""").fetchall()
+    by_body: dict[int, list[str]] = defaultdict(list)
+    bodies_of: dict[str, set[int]] = defaultdict(set)
+    methods: Counter = Counter()
+    right = wrong = 0
+    for source, agency_id, method, region in rows:
+        if source not in truth:
+            continue
+        body, division = truth[source]
+        by_body[body].append(agency_id)
+        bodies_of[agency_id].add(body)
+        methods[method] += 1
+        if region is not None:
+            right += region == division
+            wrong += region != division
+    multi = [ids for ids in by_body.values() if len(ids) > 1]
+    linked = sum(Counter(ids).most_common(1)[0][1] for ids in multi)
+    total = sum(len(ids) for ids in multi)
+    return {
+        "agency_link_rate": round(linked / total, 5) if total else None,
+        "agency_false_merges": sum(1 for b in bodies_of.values() if len(b) > 1),
+        "agency_bodies": len(by_body),
+        "agency_ids": len(bodies_of),
+        "agency_link_methods": dict(methods),
+        "region_correct_share": round(right / len(rows), 5) if rows else None,
+        "region_wrong": wrong,
+    }
 
 
 def gate_fallback(home: Path) -> dict[str, float]:
@@ -364,6 +417,9 @@ def scenario(n: int, workers: int) -> dict[str, Any]:
     log(f"e2e {first.wall_s:.1f} s, peak {first.peak_rss_mb:.0f} MB; steps {details['steps']}")
     counts = certified(home)
     broken = sum(1 for e in entries if e["broken"])
+    agencies = agency_scores(home, entries)
+    log(f"agencies: link rate {agencies['agency_link_rate']}, false merges {agencies['agency_false_merges']}, "
+        f"regions right {agencies['region_correct_share']}, wrong {agencies['region_wrong']}")
 
     log("ogi run again, nothing new")
     noop = ogi_run(folder / "reports", home, OUT / f"ogi-run-{n}-noop.log")
@@ -425,8 +481,15 @@ def scenario(n: int, workers: int) -> dict[str, Any]:
         "incremental_steps_s": again["steps"],
         "certified_reports": counts["certified"],
         "expected_certified": n - broken,
-        "marts_ok": counts["reports"] == n and counts["certified"] == n - broken == counts["in_facts"],
+        "marts_ok": (counts["reports"] == n and counts["certified"] == n - broken
+                     and counts["in_facts"] == counts["certified_applications"]),
         "synth_s": round(synth_s + extra_s, 1) if synth_s else None,
+        # bodies followed across years and names (agency_links step, dim_agency), scored on the manifest
+        **agencies,
+        "agency_links_s": next((t for step, t in details["steps"].items() if "agency_links" in step), None),
+        "incremental_agency_links_s": next((t for step, t in again["steps"].items() if "agency_links" in step),
+                                           None),
+        "agency_links_names": details["meta"].get("raw/agency_links", {}).get("dagster/row_count"),
         # the inspector's site (HOME/inspector/), written by the last step of each run
         "inspector_s": site.get("build_s"),
         "inspector_mb": round(site["size_bytes"] / 1e6, 2) if site.get("size_bytes") is not None else None,

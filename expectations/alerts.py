@@ -34,7 +34,7 @@ ALERT_KIND = "ogi.quality_alert"
 ALERT_VERSION = 1
 
 #: Issue fields listed in an alert, in order.
-ALERT_ISSUE_FIELDS = ("report_id", "agency", "year", "source_file", "rule", "severity", "scope_kind",
+ALERT_ISSUE_FIELDS = ("report_id", "agency", "agency_id", "year", "source_file", "rule", "severity", "scope_kind",
                       "scope", "expected", "actual", "residual", "cells")
 
 def build_alert(
@@ -54,8 +54,8 @@ def build_alert(
         run_id: the run (e.g. the Dagster run id).
         issues_df: the gate's ``quality_issues`` frame.
         gate_failures: the run-level reasons (``GateResult.failures``); empty if the gate passed.
-        reports_df: the run's reports (``report_id``, ``agency``, ``year``,
-            ``source_file``) to name each issue's agency, year and file.
+        reports_df: the run's reports (``report_id``, ``agency``, ``agency_id``, ``year``,
+            ``source_file``) to name each issue's agency (and body), year and file.
         stats: optional ``GateResult.stats`` to include.
         docs_index: optional path of the Data Docs index.
         page_for: optional, the inspector's page of an issue (``inspector.links.issue_page``):
@@ -72,7 +72,7 @@ def build_alert(
     failures = [str(f) for f in gate_failures]
     issues = issues_df.copy() if issues_df is not None else pd.DataFrame(columns=["report_id"])
     if reports_df is not None and len(reports_df) and "report_id" in reports_df.columns and len(issues):
-        keep = [c for c in ("report_id", "agency", "year", "source_file") if c in reports_df.columns]
+        keep = [c for c in ("report_id", "agency", "agency_id", "year", "source_file") if c in reports_df.columns]
         meta = reports_df[keep].drop_duplicates("report_id")
         meta = meta.assign(report_id=meta["report_id"].astype("str"))
         issues = issues.assign(report_id=issues["report_id"].astype("str")).merge(

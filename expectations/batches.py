@@ -20,7 +20,6 @@ from ingestion.templates import AMOUNT_FIELDS, SIGNED_FIELDS
 from .rules import TERM_RULES
 from .suites import CELLS_COLUMNS, TERMS_COLUMNS, TERMS_NUMERIC
 
-
 #: Column names of dbt's stg_cells -> the names the gate uses (the Parquet ``cells`` table's).
 CELLS_RENAMES = {"raw_token": "raw", "source_position": "position"}
 

@@ -147,8 +147,8 @@ def fingerprints(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def current_reports(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The current reports: report_id, source_file, agency, year, parsed_at."""
-    return con.execute(f"select report_id, source_file, agency, year, parsed_at from {REPORTS}").df()
+    """The current reports: report_id, source_file, agency, agency_id (the body), year, parsed_at."""
+    return con.execute(f"select report_id, source_file, agency, agency_id, year, parsed_at from {REPORTS}").df()
 
 
 def parse_errors(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

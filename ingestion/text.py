@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import NamedTuple
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
 from .memo import memoize
 

@@ -20,6 +20,8 @@ from .labels import CAUSES, INDICATORS, TABLES, cause_of, rule_label
 
 #: Rows per page of the listings (quarantined reports, agencies).
 PAGE_SIZE = 500
+#: The table of the form each indicator is computed from (the others: table 3, applications).
+INDICATOR_TABLES = {"reconsideration_correction_rate": "reviews", "litigation_loss_rate": "reviews"}
 #: Runs the overview charts.
 HISTORY_RUNS = 30
 
@@ -164,7 +166,7 @@ def quarantined_rows(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in reports:
         causes = sorted({cause_of(rule) for rule in r["rules"]})
         out.append({**r, "href": links.report_page(r["report_id"]),
-                    "agency_href": links.agency_page(r["agency"]) if r["agency"] else None,
+                    "agency_href": links.agency_page(r["agency_id"]) if r["agency"] and r.get("agency_id") else None,
                     "causes": [CAUSES[c] for c in causes],
                     "rule_labels": [rule_label(rule) for rule in r["rules"]]})
     return out
@@ -222,7 +224,7 @@ def report(ref: Reference, row: dict[str, Any], issues: list[dict[str, Any]], ce
         "issues": listed,
         "tables": apply_marks(tables, marks),
         "raw_href": raw_href,
-        "agency_href": f"../{links.agency_page(row['agency'])}" if row["agency"] else None,
+        "agency_href": f"../{links.agency_page(row['agency_id'])}" if row["agency"] and row.get("agency_id") else None,
         "warnings": queries.warnings_list(row.get("warnings_json")),
         "unread": unread,
         "status_known": any(getattr(c, "status", None) for c in cells.values()),
@@ -234,17 +236,20 @@ def report(ref: Reference, row: dict[str, Any], issues: list[dict[str, Any]], ce
 
 def agency(ref: Reference, row: dict[str, Any], detail: dict[str, list[dict[str, Any]]],
            quarantined: set[str]) -> dict[str, Any]:
-    """An agency with issues: its reports over the years, its indicators as a small series, identity 5."""
+    """A body with issues (``agency_id``, whatever names it printed): its reports over the years, its
+    indicators as a small series (each from its own table, where that table is certified), identity 5."""
     years = sorted({r["year"] for r in detail["reports"] if r["year"] is not None})
     by_year = {r["year"]: r for r in detail["indicators"]}
     series = []
     for ind, (zh, en, formula) in INDICATORS.items():
+        table = INDICATOR_TABLES.get(ind, "applications")
         cells = []
         for y in years:
-            value = by_year.get(y, {}).get(ind)
+            found = by_year.get(y, {})
+            value = found.get(ind)
             cells.append({"year": y, "value": value, "text": pct(value),
                           "width": 0 if value is None else round(100 * max(0.0, min(1.0, value)), 1),
-                          "missing": y not in by_year})
+                          "missing": not found.get(f"certified_{table}", False)})
         series.append({"key": ind, "zh": zh, "en": en, "formula": formula, "cells": cells})
     carry = []
     for c in detail["carry"]:
@@ -262,5 +267,6 @@ def agency(ref: Reference, row: dict[str, Any], detail: dict[str, list[dict[str,
                        "href": f"../{links.report_page(i['report_id'])}" if i["report_id"] in quarantined else None})
     reports = [{**r, "href": f"../{links.report_page(r['report_id'])}" if r["report_id"] in quarantined else None}
                for r in detail["reports"]]
-    return {"title": row["agency"], "agency": row, "years": years, "series": series, "carry": carry,
-            "issues": issues, "reports": reports}
+    names = [n for n in (row.get("names") or "").split(" / ") if n]
+    return {"title": row["agency"], "agency": row, "names": names, "years": years, "series": series,
+            "carry": carry, "issues": issues, "reports": reports}

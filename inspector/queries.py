@@ -69,10 +69,14 @@ def records(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def province_sql(division_code: str = "division_code") -> str:
-    """A SQL expression: the province of a report, from its division code (the coming dim_region replaces it)."""
-    return (f"coalesce((select label from (values {regions.values_sql()}) as p(code, label) "
-            f"where p.code = left({division_code}, 2)), '{UNKNOWN}')")
+def province_sql(report_id: str) -> str:
+    """A SQL expression: the province of a report, from the region it is linked to
+    (marts.link_report_agency: its 索引号's division code, else the places its agency's name starts
+    with; unknown for an ambiguous or placeless name). ``report_id``: the report's id, qualified by
+    its table (a bare name would mean the subquery's own)."""
+    return (f"coalesce((select p.label from marts.link_report_agency as l "
+            f"join (values {regions.values_sql()}) as p(code, label) on p.code = left(l.province_code, 2) "
+            f"where l.report_id = {report_id}), '{UNKNOWN}')")
 
 
 def _rule_causes_sql() -> str:
@@ -110,13 +114,15 @@ def reference(con: duckdb.DuckDBPyConnection) -> Reference:
 
 
 def totals(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    # agencies: the bodies (agency_id) of the current reports that name one, not the names printed
     row = records(con, """
         select count(*) as reports,
-               count(*) filter (where certified) as certified,
-               count(*) filter (where not certified) as quarantined,
-               count(distinct agency) as agencies,
-               min(year) as first_year, max(year) as last_year
-        from marts.dim_report where is_current""")[0]
+               count(*) filter (where r.certified) as certified,
+               count(*) filter (where not r.certified) as quarantined,
+               count(distinct l.agency_id) filter (where r.agency is not null) as agencies,
+               min(r.year) as first_year, max(r.year) as last_year
+        from marts.dim_report r left join marts.link_report_agency l using (report_id)
+        where r.is_current""")[0]
     row["superseded"] = con.execute("select count(*) from marts.dim_report where not is_current").fetchone()[0]
     row["parse_errors"] = con.execute("select count(*) from marts.parse_errors").fetchone()[0]
     issues = records(con, """
@@ -132,7 +138,7 @@ def reports_by(con: duckdb.DuckDBPyConnection, what: str) -> list[dict[str, Any]
     # (a report whose year was not found counts under UNKNOWN: it is quarantined, metadata_missing)
     expr = {"year": f"coalesce(cast(year as varchar), '{UNKNOWN}')", "template": "coalesce(template, '?')",
             "format": "coalesce(format, '?')",
-            "province": province_sql()}[what]
+            "province": province_sql("dim_report.report_id")}[what]
     return records(con, f"""
         select {expr} as key,
                count(*) filter (where certified) as certified,
@@ -234,7 +240,8 @@ def indicator_histograms(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[
 
 def indicator_spread(con: duckdb.DuckDBPyConnection, by: str) -> dict[str, list[dict[str, Any]]]:
     """Per indicator and ``year`` or ``province``: quantiles of the agency-years' rates and the pooled rate."""
-    group = "cast(a.year as varchar)" if by == "year" else province_sql("r.division_code")
+    # the province of an agency-year is the region its report is linked to (agg_agency_year.province_code)
+    group = "cast(a.year as varchar)" if by == "year" else f"coalesce(p.label, '{UNKNOWN}')"
     out = {}
     for ind, (num, den) in POOLED.items():
         out[ind] = records(con, f"""
@@ -245,7 +252,7 @@ def indicator_spread(con: duckdb.DuckDBPyConnection, by: str) -> dict[str, list[
                    quantile_cont({ind}, 0.9) as p90,
                    sum({_sum(num, 'a.')}) / nullif(sum(a.{den}), 0) as pooled
             from marts.agg_agency_year a
-            left join marts.dim_report r using (report_id)
+            left join (values {regions.values_sql()}) as p(code, label) on p.code = left(a.province_code, 2)
             where a.{ind} is not null
             group by all)
             order by {'key' if by == 'year' else f"key = '{UNKNOWN}', median desc, key"}""")
@@ -298,7 +305,8 @@ class ReportDetail:
 
 
 def quarantined_reports(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Every current quarantined report, with its province, raw copy, inbox path and rules broken."""
+    """Every current quarantined report, with its body (agency_id), province, raw copy, inbox path and
+    rules broken."""
     return records(con, f"""
         with inv as (
             select report_id, any_value(raw_path) as raw_path, max(path) as inbox_path
@@ -308,14 +316,16 @@ def quarantined_reports(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             select report_id, list(distinct rule order by rule) as rules
             from marts.quality_issues where severity = 'blocking' group by report_id
         )
-        select r.report_id, r.source_file, r.agency, r.year, r.template, r.format, r.published, r.index_number,
-               r.division_code, {province_sql('r.division_code')} as province, r.parser_version, r.parsed_at,
+        select r.report_id, r.source_file, r.agency, l.agency_id, r.year, r.template, r.format, r.published,
+               r.index_number,
+               r.division_code, {province_sql('r.report_id')} as province, r.parser_version, r.parsed_at,
                r.issue_count, r.blocking_issue_count, r.warning_count, coalesce(x.rules, []) as rules,
                inv.raw_path, inv.inbox_path, s.warnings_json
         from marts.dim_report r
         left join inv using (report_id)
         left join rules x using (report_id)
         left join staging.stg_reports s using (report_id)
+        left join marts.link_report_agency l using (report_id)
         where r.is_current and not r.certified
         order by province, r.agency, r.year, r.source_file""")
 
@@ -363,63 +373,84 @@ def warnings_list(warnings_json: str | None) -> list[str]:
 
 
 def agencies_with_issues(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Agencies with at least one quality issue (any severity) on a current report: the ones that get a page."""
+    """Bodies (``agency_id``, marts.dim_agency) with at least one quality issue (any severity) on a
+    current report that names its agency: the ones that get a page. ``agency`` is the body's
+    name (dim_agency.agency_name, its latest), ``names`` every name it printed; the province is
+    that of the body's region."""
     rows = records(con, f"""
         with flagged as (
-            select distinct r.agency from marts.quality_issues q join marts.dim_report r using (report_id)
+            select distinct l.agency_id
+            from marts.quality_issues q
+            join marts.dim_report r using (report_id)
+            join marts.link_report_agency l using (report_id)
             where r.is_current and r.agency is not null
         )
-        select r.agency, any_value({province_sql('r.division_code')}) as province,
+        select l.agency_id, any_value(g.agency_name) as agency, any_value(g.names) as names,
+               any_value(coalesce(p.label, '{UNKNOWN}')) as province,
                count(*) as reports, count(*) filter (where not r.certified) as quarantined,
                min(r.year) as first_year, max(r.year) as last_year, sum(r.issue_count) as issues
-        from marts.dim_report r join flagged using (agency)
+        from marts.dim_report r
+        join marts.link_report_agency l using (report_id)
+        join flagged using (agency_id)
+        join marts.dim_agency g using (agency_id)
+        left join (values {regions.values_sql()}) as p(code, label) on p.code = left(g.province_code, 2)
         where r.is_current
-        group by r.agency order by province, r.agency""")
+        group by l.agency_id order by province, agency, l.agency_id""")
     for row in rows:
-        row["key"] = agency_key(row["agency"])
+        row["key"] = agency_key(row["agency_id"])
     return rows
 
 
-def agency_details(con: duckdb.DuckDBPyConnection, agencies: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """For each agency: its current reports, its indicator rows, identity 5 per year and its issues."""
+def agency_details(con: duckdb.DuckDBPyConnection, agency_ids: list[str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """For each body (``agency_id``): its current reports (with the name each printed), its indicator
+    rows (marts.agg_agency_year, with which tables are certified), identity 5 per year and its issues."""
     out: dict[str, dict[str, list[dict[str, Any]]]] = {
-        a: {"reports": [], "indicators": [], "carry": [], "issues": []} for a in agencies}
-    if not agencies:
+        a: {"reports": [], "indicators": [], "carry": [], "issues": []} for a in agency_ids}
+    if not agency_ids:
         return out
-    con.execute("create or replace temp table _agencies as select unnest(?::varchar[]) as agency", [agencies])
+    con.execute("create or replace temp table _agencies as select unnest(?::varchar[]) as agency_id", [agency_ids])
     for row in records(con, """
-            select r.agency, r.report_id, r.source_file, r.year, r.template, r.format, r.certified,
+            select l.agency_id, r.agency, r.report_id, r.source_file, r.year, r.template, r.format, r.certified,
+                   r.certified_applications, r.certified_reviews, r.certified_proactive,
                    r.issue_count, r.blocking_issue_count, r.parsed_at
-            from marts.dim_report r join _agencies using (agency) where r.is_current
-            order by r.agency, r.year, r.parsed_at"""):
-        out[row["agency"]]["reports"].append(row)
+            from marts.dim_report r
+            join marts.link_report_agency l using (report_id)
+            join _agencies using (agency_id)
+            where r.is_current
+            order by l.agency_id, r.year, r.parsed_at"""):
+        out[row["agency_id"]]["reports"].append(row)
     ind = ", ".join(f"a.{i}" for i in INDICATORS)
     for row in records(con, f"""
-            select a.agency, a.year, a.report_id, a.handled, a.denied, a.reconsideration_total, a.litigation_total, {ind}
-            from marts.agg_agency_year a join _agencies using (agency) order by a.agency, a.year"""):
-        out[row["agency"]]["indicators"].append(row)
+            select a.agency_id, a.agency, a.year, a.report_id, a.certified_applications, a.certified_reviews,
+                   a.certified_proactive, a.handled, a.denied, a.reconsideration_total, a.litigation_total, {ind}
+            from marts.agg_agency_year a join _agencies using (agency_id) order by a.agency_id, a.year"""):
+        out[row["agency_id"]]["indicators"].append(row)
     # identity 5 across years: the printed total column's carried-over and carried-forward of the
-    # agency's report of each year (the latest parsed when it has several), certified or not
+    # body's report of each year, certified or not: the one identity 5 reads
+    # (intermediate.int_agency_year_reports, rank 1: the latest parsed when it has several)
     for row in records(con, """
             with chosen as (
-                select r.agency, r.year, r.report_id, r.certified,
-                       row_number() over (partition by r.agency, r.year order by r.parsed_at desc, r.report_id desc) as k
-                from marts.dim_report r join _agencies using (agency) where r.is_current and r.year is not null
+                select y.agency_id, y.year, y.report_id, y.agency, r.certified
+                from intermediate.int_agency_year_reports y
+                join _agencies using (agency_id)
+                join marts.dim_report r using (report_id)
+                where y.rank_in_year = 1
             )
-            select c.agency, c.year, c.report_id, c.certified, a.carried_over, a.carried_forward,
-                   lag(a.carried_forward) over (partition by c.agency order by c.year) as prior_carried_forward,
-                   lag(c.year) over (partition by c.agency order by c.year) as prior_year
+            select c.agency_id, c.agency, c.year, c.report_id, c.certified, a.carried_over, a.carried_forward,
+                   lag(a.carried_forward) over (partition by c.agency_id order by c.year) as prior_carried_forward,
+                   lag(c.year) over (partition by c.agency_id order by c.year) as prior_year
             from chosen c
             left join intermediate.int_applications a on a.report_id = c.report_id and a.applicant_type = 'total'
-            where c.k = 1 order by c.agency, c.year"""):
-        out[row["agency"]]["carry"].append(row)
+            order by c.agency_id, c.year"""):
+        out[row["agency_id"]]["carry"].append(row)
     for row in records(con, """
-            select r.agency, q.report_id, r.year, r.source_file, r.certified, q.rule, q.severity, q.scope, q.expected,
-                   q.actual, q.residual, q.cells
+            select l.agency_id, r.agency, q.report_id, r.year, r.source_file, r.certified, q.rule, q.severity,
+                   q.scope, q.expected, q.actual, q.residual, q.cells
             from marts.quality_issues q
             join marts.dim_report r on r.report_id = q.report_id
-            join _agencies g on g.agency = r.agency
+            join marts.link_report_agency l on l.report_id = q.report_id
+            join _agencies g on g.agency_id = l.agency_id
             where r.is_current
-            order by r.agency, r.year, case q.severity when 'blocking' then 0 else 1 end, q.rule, q.scope"""):
-        out[row["agency"]]["issues"].append(row)
+            order by l.agency_id, r.year, case q.severity when 'blocking' then 0 else 1 end, q.rule, q.scope"""):
+        out[row["agency_id"]]["issues"].append(row)
     return out

@@ -1,11 +1,9 @@
-"""Provinces, from what the warehouse holds today: the first two digits of a report's division code.
+"""Provinces' labels in both languages, by the first two digits of their division code.
 
-A report's ``division_code`` (行政区划代码, read from its 索引号 when the page prints one) starts
-with its province's code (GB/T 2260).  This small table turns those two digits into a name;
-a report without a division code, or with a code no province has, is "unknown".
-
-This stands in for the coming ``dim_region`` (province, city): when it lands,
-:func:`inspector.queries.province_sql` reads the province from it and this table goes.
+The province of a report is the region it is linked to (``marts.link_report_agency``: its
+索引号's division code, else the places its agency's name starts with, ingestion/agencies.py);
+this small table labels it ``江苏 Jiangsu`` on the inspector's charts.  A report whose region is
+unresolved (an ambiguous or placeless name, no code) is "unknown".
 """
 from __future__ import annotations
 

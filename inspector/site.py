@@ -131,16 +131,16 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
             stats.report_pages = len(reports)
 
             agencies = queries.agencies_with_issues(con)
-            agency_rows = [{**a, "href": links.agency_page(a["agency"])} for a in agencies]
+            agency_rows = [{**a, "href": links.agency_page(a["agency_id"])} for a in agencies]
             for name, listing in pages.paginate(agency_rows, links.AGENCIES):
                 writer.write(name, "agencies.html", title="有问题的机构 Agencies with issues", **listing)
             for start in range(0, len(agencies), 2000):
                 chunk = agencies[start:start + 2000]
-                details = queries.agency_details(con, [a["agency"] for a in chunk])
+                details = queries.agency_details(con, [a["agency_id"] for a in chunk])
                 lap("agency queries")
                 for a in chunk:
-                    writer.write(links.agency_page(a["agency"]), "agency.html",
-                                 **pages.agency(ref, a, details[a["agency"]], quarantined))
+                    writer.write(links.agency_page(a["agency_id"]), "agency.html",
+                                 **pages.agency(ref, a, details[a["agency_id"]], quarantined))
                 lap("agency pages")
             stats.agency_pages = len(agencies)
         _swap(work, out_dir)

@@ -363,7 +363,8 @@ def repair(
     run left, set damaged files aside in HOME/damaged/, and parse again from HOME/raw every
     report whose stored parse was lost. Run `ogi run` afterwards to rebuild the warehouse.
     """
-    from orchestration import housekeeping, paths as home_paths
+    from orchestration import housekeeping
+    from orchestration import paths as home_paths
 
     p = home_paths.export_env(home_paths.point_at(home)).make_dirs()
     lines, parsed = housekeeping.repair(p)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import paths  # noqa: F401  - first: telemetry off, dbt's env vars exported
-
 import dagster as dg  # noqa: E402
+
+from . import paths  # noqa: F401  - first: telemetry off, dbt's env vars exported
 
 
 @dg.definitions

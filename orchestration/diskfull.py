@@ -32,6 +32,7 @@ LOW_SPACE = 64 * 1024 * 1024
 STAGES = {
     "raw_reports": "copying the inbox into HOME/raw",
     "parsed_reports": "writing the parsed reports to HOME/parquet",
+    "raw__agency_links": "linking the agencies into HOME/parquet/agency_links.parquet",
     "dbt_pre_gate": "building the warehouse in HOME/build (dbt)",
     "quality__quality_issues": "running the quality gate",
     "dbt_marts": "building the marts in HOME/build (dbt)",

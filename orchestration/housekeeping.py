@@ -10,9 +10,10 @@ the home whole again before anything reads it:
   with it; its target folder ``build/dbt-target/`` is kept for dbt's partial parsing);
 * :func:`check_build_warehouse`: dbt's working file opens, or it is set aside and dbt
   builds it again from the Parquet files (everything in it is derived from them);
-* :func:`check_inventory`, :func:`check_quality_state`: the inventory and the quality
-  gate's state read, or they are set aside (the inbox is hashed again; the gate judges
-  every report again);
+* :func:`check_inventory`, :func:`check_quality_state`, :func:`check_agency_links`: the
+  inventory, the quality gate's state and the agency links read, or they are set aside (the
+  inbox is hashed again; the gate judges every report again; every agency name is linked
+  again);
 * the Parquet parts: :func:`ingestion.repair.check_store`, in the ``parsed_reports``
   step.
 
@@ -153,10 +154,23 @@ def check_quality_state(p: paths.Paths) -> list[str]:
     return out
 
 
+def check_agency_links(p: paths.Paths) -> str | None:
+    """Set aside an ``agency_links.parquet`` that cannot be read; what was done, or None."""
+    from ingestion.agencies import LINKS_FILE, links_schema
+
+    path = p.parquet_dir / LINKS_FILE
+    why = _unreadable_parquet(path, links_schema().names)
+    if why is None:
+        return None
+    folder = set_aside(p, path)
+    return (f"parquet/{LINKS_FILE} cannot be read ({why}); moved to {folder}: every agency name is linked "
+            "again (the agency_links step)")
+
+
 def before_run(p: paths.Paths) -> HomeCheck:
     """Everything but the Parquet parts, in the order a run needs it (see the module's text)."""
     check = HomeCheck(removed=sweep(p))
-    for finding in (check_build_warehouse(p), check_inventory(p), *check_quality_state(p)):
+    for finding in (check_build_warehouse(p), check_inventory(p), *check_quality_state(p), check_agency_links(p)):
         if finding:
             check.findings.append(finding)
     return check

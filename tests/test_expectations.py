@@ -18,8 +18,8 @@ import pytest
 
 from expectations.alerts import ALERTS_FILE, build_alert, send_alert
 from expectations.issues import ISSUE_COLUMNS, write_issues
-from expectations.rules import BY_NAME
 from expectations.results import GateResult
+from expectations.rules import BY_NAME
 from expectations.run import run_gate, run_gate_parts
 from expectations.suites import (
     GATE_CHECK_NAME,

@@ -27,6 +27,7 @@ import pytest
 from ingestion import parts
 from ingestion.atomic import TEMP_NAME, final_name
 from ingestion.synthetic.hostile import understated_docx
+
 from fixture_paths import SAMPLES
 
 HERE = Path(__file__).resolve().parent
@@ -63,19 +64,21 @@ PLANTED = [
     "parquet/.reports-000042.parquet.0123abcd.tmp",
     "parquet/.commit.json.0123abcd.tmp",
     "parquet/.quality_issues.parquet.0123abcd.tmp",
+    "parquet/.agency_links.parquet.0123abcd.tmp",
     "build/.warehouse.duckdb.0123abcd.tmp",
     "build/warehouse.duckdb.tmp/duckdb_temp_storage_DEFAULT-0.tmp",
 ]
 
 
 def damage(home: Path) -> None:
-    """A killed run's leftovers, a damaged build warehouse, commit journal and gate state."""
+    """A killed run's leftovers, a damaged build warehouse, commit journal, gate state and agency links."""
     for name in PLANTED:
         (home / name).parent.mkdir(parents=True, exist_ok=True)
         (home / name).write_bytes(b"half written")
     (home / "build" / "warehouse.duckdb").write_bytes(b"not a database " * 1000)
     (home / "parquet" / parts.JOURNAL).write_bytes(b'{"rename": [[".reports-0000')
     (home / "parquet" / "quality_judged.parquet").write_bytes(b"PAR1 not parquet")
+    (home / "parquet" / "agency_links.parquet").write_bytes(b"PAR1 cut short")
 
 
 def small_duckdb(path: Path) -> int:
@@ -190,16 +193,21 @@ def test_8_4_6_the_next_run_recovers_and_heals_what_it_finds(probe: Probe) -> No
     assert not left, left
     assert not (home / "build" / "warehouse.duckdb.tmp").exists()
     damaged = [p.name for p in (home / "damaged").rglob("*") if p.is_file()]
-    assert sorted(damaged) == sorted([".commit.json", "quality_judged.parquet", "warehouse.duckdb"])
+    assert sorted(damaged) == sorted([".commit.json", "quality_judged.parquet", "warehouse.duckdb",
+                                      "agency_links.parquet"])
     output = run["output"]
     assert "repaired build/warehouse.duckdb cannot be opened" in output
     assert "repaired parquet/quality_judged.parquet cannot be read" in output
+    assert "repaired parquet/agency_links.parquet cannot be read" in output
     assert "repaired .commit.json: the commit journal is damaged" in output
     assert f"repaired removed {len(PLANTED)} temporary files and folders" in output
     with duckdb.connect(str(home / "build" / "warehouse.duckdb"), read_only=True) as con:  # built again
         assert con.execute("select count(*) from marts.dim_report").fetchone()[0] == 8
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from marts.dim_report").fetchone()[0] == 8
+        # the agency links were made again: hzq2023 and hzq2024 are one body
+        assert con.execute("select count(distinct agency_id) from marts.link_report_agency "
+                           "where agency in ('洪泽区人民政府', '淮安市洪泽区人民政府')").fetchone()[0] == 1
 
 
 def test_8_a_gate_that_crashed_before_its_alert_gets_the_failure_alert(tmp_path: Path, monkeypatch) -> None:
@@ -352,7 +360,8 @@ def test_4_every_file_the_run_writes_in_the_home_gets_its_name_from_a_temporary_
     assert not in_place, in_place
     finals = set(written)
     assert {"parquet/inventory.parquet", "parquet/reports-000001.parquet", "parquet/cells-000001.parquet",
-            "parquet/quality_issues.parquet", "parquet/quality_judged.parquet", "warehouse.duckdb"} <= finals
+            "parquet/quality_issues.parquet", "parquet/quality_judged.parquet", "parquet/agency_links.parquet",
+            "warehouse.duckdb"} <= finals
     raw = [f for f in finals if f.startswith("raw/")]  # those the failed run B had not copied
     assert raw and {renamed[f].split(".")[1] for f in raw} == {"incoming"}
     # the commit journal too: renamed into place, then removed once applied

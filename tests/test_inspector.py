@@ -170,8 +170,9 @@ def test_alert_links_each_issue_to_its_page(tmp_path: Path) -> None:
          "scope": "reconsideration", "expected": 11.0, "actual": 0.0, "residual": -11.0, "cells": ""},
         {"report_id": "cd" * 32, "rule": "identity_5_carry_over", "severity": "warning", "scope_kind": "column",
          "scope": "total", "expected": 1.0, "actual": 0.0, "residual": -1.0, "cells": ""}])
-    reports = pd.DataFrame([{"report_id": "ab" * 32, "agency": "甲局", "year": 2023, "source_file": "a.txt"},
-                            {"report_id": "cd" * 32, "agency": "乙局", "year": 2024, "source_file": "b.txt"}])
+    reports = pd.DataFrame([
+        {"report_id": "ab" * 32, "agency": "甲局", "agency_id": "0a" * 8, "year": 2023, "source_file": "a.txt"},
+        {"report_id": "cd" * 32, "agency": "乙局", "agency_id": "0b" * 8, "year": 2024, "source_file": "b.txt"}])
     site = tmp_path / "inspector"
 
     def page_for(issue):
@@ -180,7 +181,8 @@ def test_alert_links_each_issue_to_its_page(tmp_path: Path) -> None:
     alert = build_alert("r1", issues, [], reports, page_for=page_for, inspector_index=site / links.INDEX)
     pages = {i["rule"]: i["inspector_page"] for i in alert["issues"]}
     assert pages == {"identity_4_reviews": str(site / "reports" / f"{'ab' * 32}.html"),
-                     "identity_5_carry_over": str(site / links.agency_page("乙局"))}
+                     "identity_5_carry_over": str(site / "agencies" / f"{'0b' * 8}.html")}
+    assert {i["rule"]: i["agency_id"] for i in alert["issues"]}["identity_5_carry_over"] == "0b" * 8
     assert alert["inspector"] == str(site / "index.html")
     failed = build_alert("r2", issues, ["too many parse failures"], reports, page_for=page_for,
                          inspector_index=site / links.INDEX)
@@ -201,6 +203,12 @@ class Site:
             [(rid,)] = con.execute("select report_id from marts.dim_report where source_file = ? and is_current",
                                    [source_file]).fetchall()
         return rid
+
+    def agency_id(self, source_file: str) -> str:
+        with duckdb.connect(str(self.paths.warehouse), read_only=True) as con:
+            [(agency_id,)] = con.execute("select agency_id from marts.link_report_agency where report_id = ?",
+                                         [self.report_id(source_file)]).fetchall()
+        return agency_id
 
     def page(self, source_file: str) -> Path:
         return self.dir / links.report_page(self.report_id(source_file))
@@ -228,7 +236,7 @@ def test_a_run_writes_the_site_and_its_history(site: Site) -> None:
     for name in (links.INDEX, links.INDICATORS, links.QUARANTINED, links.AGENCIES):
         assert (site.dir / name).exists(), name
     assert site.page("hzq2023.txt").exists() and site.page("statistics_2021.txt").exists()
-    assert (site.dir / links.agency_page(AGENCY)).exists()
+    assert (site.dir / links.agency_page(site.agency_id("statistics_2021.txt"))).exists()
     assert not list(site.paths.home.glob(".inspector-*"))  # built aside, swapped in, nothing left over
     runs = history.read(site.paths.home)
     assert runs[-1]["run_id"] == site.first.run_id
@@ -317,6 +325,29 @@ def test_unread_cells_and_both_sides_of_a_sum_are_marked(site: Site) -> None:
     unread = doc.xpath("//td[contains(concat(' ', @class, ' '), ' unread ')]/@data-cell")
     assert set(unread) == {f"proactive.regulations.{f}" for f in ("issued", "abolished", "in_force")}
     assert "regulations: row not found" in doc.text_content()  # the parser's own warning
+
+
+def test_a_bodys_page_follows_it_across_its_names(site: Site) -> None:
+    """洪泽区人民政府 (2023) and 淮安市洪泽区人民政府 (2024) are one body: one page, under the body's
+    name, with both reports and both names; its 2023 table 3 indicators are there (table 3 is
+    certified), its 2023 table 4 ones are not (identity 4 breaks there)."""
+    agency_id = site.agency_id("hzq2023.txt")
+    assert site.agency_id("hzq2024.txt") == agency_id
+    page = site.dir / links.agency_page(agency_id)
+    assert page.name == f"{agency_id}.html"
+    doc = _dom(page.read_text(encoding="utf-8"))
+    assert doc.xpath("//h1/text()")[0].strip() == "淮安市洪泽区人民政府"
+    assert "洪泽区人民政府 / 淮安市洪泽区人民政府" in doc.xpath("string(//*[@data-names])")
+    files = [td.text_content() for td in doc.xpath("//section[1]//tr/td[3]")]
+    assert files == ["hzq2023.txt", "hzq2024.txt"]
+    series = {tr.xpath("string(td[1])"): [td.text_content().strip() for td in tr.xpath("td[position() > 1]")]
+              for tr in doc.xpath("//table[@data-series]//tr[td]")}
+    [denial] = [cells for label, cells in series.items() if "Denial rate" in label]
+    [reconsideration] = [cells for label, cells in series.items() if "Reconsideration" in label]
+    assert "not certified" not in denial[0] and "%" in denial[0]  # 2023, table 3
+    assert "not certified" in reconsideration[0] and "not certified" not in reconsideration[1]
+    listing = (site.dir / links.AGENCIES).read_text(encoding="utf-8")
+    assert listing.count(f'href="{links.agency_page(agency_id)}"') == 1
 
 
 def test_ogi_inspect_writes_the_site_again(site: Site) -> None:

@@ -11,10 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingestion.parse import parse_bytes, parse_file
 from ingestion.formats import FormatError, read_pdf, sniff_format
+from ingestion.parse import parse_bytes, parse_file
 from ingestion.record import ErrorKind, ParseError, Report
 from ingestion.synthetic.render_office import report_to_docx, report_to_pdf, text_to_pdf
+
 from fixture_paths import FIXTURES, SAMPLES, SEEDS
 
 GOLDENS = sorted((FIXTURES / "golden").glob("*.json")) + sorted((FIXTURES / "realworld" / "golden").glob("*.txt.json"))

@@ -29,6 +29,7 @@ from ingestion.parse import parse_file
 from ingestion.record import ParseError
 from ingestion.templates import APPLICANT_COLUMNS, REVIEW_COLUMNS
 from orchestration import paths, runlog, runner, runstate
+
 from fixture_paths import FIXTURES, SAMPLES
 
 GOLDEN = sorted((FIXTURES / "golden").glob("*.json"))
@@ -259,6 +260,69 @@ def test_marts_match_golden_records(warehouse: Warehouse, golden: Path) -> None:
         for proceeding, row in g["reviews"].items()
         for result, value in zip(REVIEW_COLUMNS[:-1], row)
     }
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_sql(*needles: str) -> list[str]:
+    """The README's SQL examples that name every one of ``needles`` (each statement of a block)."""
+    text = README.read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```sql\n")[1:]]
+    return [stmt.strip() for b in blocks for stmt in b.split(";") if stmt.strip() and all(n in stmt for n in needles)]
+
+
+def test_one_body_across_years_and_its_place(warehouse: Warehouse) -> None:
+    """The samples' hzq2023 (洪泽区人民政府) and hzq2024 (淮安市洪泽区人民政府) are one body: one agency_id,
+    identity 5 judged between them; every sample report has its province and city."""
+    db = warehouse.paths.warehouse
+    assert warehouse.first.metadata("raw/agency_links")["dagster/row_count"] == len(list(paths.SAMPLES_DIR.iterdir()))
+    hzq = {source: sha256(paths.SAMPLES_DIR / source) for source in ("hzq2023.txt", "hzq2024.txt")}
+    ids = dict(query(db, "select report_id, agency_id from marts.link_report_agency where report_id in (?, ?)",
+                     list(hzq.values())))
+    assert len(ids) == 2 and len(set(ids.values())) == 1
+    five = query(db, "select scope, residual, cells from intermediate.int_identity_terms "
+                     "where report_id = ? and rule = 'identity_5_carry_over'", [hzq["hzq2024.txt"]])
+    assert len(five) == len(APPLICANT_COLUMNS)
+    assert all(residual == 0 and f"of the 2023 report {hzq['hzq2023.txt']}" in cells for _, residual, cells in five)
+    places = dict((source, rest) for source, *rest in query(
+        db, "select r.source_file, l.province, l.city, l.region_code, l.region_source "
+            "from marts.link_report_agency l join marts.dim_report r using (report_id)"))
+    assert places == {
+        "000_f1db75d64b6a785a.txt": ["江西省", "萍乡市", "360302", "name"],
+        "001_1cb59e66f00bcffe.txt": ["吉林省", "白山市", "220605", "name"],
+        "002_6379e42c8043a5dd.txt": ["浙江省", "衢州市", "330803", "name+division_code"],  # 索引号 330803-…
+        "003_2e247731aada4717.txt": ["四川省", "攀枝花市", "510402", "name"],
+        "004_09e585feb6001ac8.txt": ["江西省", "抚州市", "361000", "name"],
+        "hzq2023.txt": ["江苏省", "淮安市", "320813", "name"],
+        "hzq2024.txt": ["江苏省", "淮安市", "320813", "name"],
+        "szfgs2024.txt": ["江苏省", "淮安市", "320800", "name"],
+    }
+
+
+def test_readme_examples_on_bodies_and_regions(warehouse: Warehouse) -> None:
+    db = warehouse.paths.warehouse
+    [by_province] = readme_sql("agg_region_year", "denial_rate")
+    rows = query(db, by_province)
+    handled = query(db, "select distinct province from marts.agg_region_year where grain = 'province' and handled > 0")
+    assert {province for province, *_ in rows} == {p for (p,) in handled} >= {"江苏省", "浙江省", "四川省"}
+    jiangsu = [row for row in rows if row[0] == "江苏省"]
+    agg = query(db, "select year, sum(handled), sum(denied) from marts.agg_agency_year "
+                    "where province = '江苏省' and certified_applications group by year order by year")
+    assert [(year, handled, denied) for _, year, _, handled, denied, _ in jiangsu] == agg
+    assert [year for year, *_ in agg] == [2023, 2024]  # hzq2023's table 3 is certified: 2023 is counted
+    reports, panel = readme_sql("淮安市洪泽区人民政府")
+    years = query(db, reports)
+    assert [(year, name, province, city) for year, name, _, _, _, province, city in years] == [
+        (2023, "洪泽区人民政府", "江苏省", "淮安市"), (2024, "淮安市洪泽区人民政府", "江苏省", "淮安市")]
+    # 2023 breaks identity 4 in table 4 only: its table 3 is certified
+    assert [(applications, reviews) for _, _, applications, reviews, *_ in years] == [(True, False), (True, True)]
+    rows = query(db, panel)
+    assert [(year, agency, prev_year) for year, agency, _, prev_year, *_ in rows] == [
+        (2023, "洪泽区人民政府", None), (2024, "淮安市洪泽区人民政府", 2023)]
+    (_, _, handled23, *_), (_, _, handled24, _, change, _, reconsiderations, reconsideration_change) = rows
+    assert change == handled24 - handled23
+    assert reconsiderations is not None and reconsideration_change is None  # 2023's table 4 is not certified
 
 
 def test_bad_files_are_kept_and_reported(warehouse: Warehouse) -> None:
@@ -494,3 +558,41 @@ def test_the_readmes_queries_run_with_ogi_sql(warehouse: Warehouse, monkeypatch:
         result = CliRunner().invoke(app, ["sql", "--home", str(warehouse.paths.home), "--csv", sql])
         assert result.exit_code == 0, f"{sql}\n{result.output}{result.stderr}"
         assert result.output.count("\n") >= 1  # a header at least
+
+
+ALIASES = paths.DBT_PROJECT_DIR / "models" / "intermediate" / "reference" / "agency_aliases.csv"
+
+
+def test_an_edited_alias_seed_relinks_on_the_next_ogi_run(warehouse: Warehouse) -> None:
+    """The users' alias table is a dbt seed: editing it changes the dbt project's fingerprint, so the
+    next `ogi run` is no no-op (runstate), relinks every name (agency_links) and loads the seed again;
+    taking the line out again is picked up the same way."""
+    p = warehouse.paths
+    run = ["run", "--home", str(p.home), "--inbox", str(p.inbox)]
+    settled = ogi(*run)  # whatever the tests before left in the home
+    assert settled.returncode == 0, settled.stdout + settled.stderr
+    assert runstate.check(p).nothing_new
+    report = sha256(paths.SAMPLES_DIR / "000_f1db75d64b6a785a.txt")
+    link_sql = "select agency, link_method, alias_of, agency_id from marts.link_report_agency where report_id = ?"
+    [(printed, method, alias_of, agency_id)] = query(p.warehouse, link_sql, [report])
+    assert (printed, method, alias_of) == ("安源区商务局", "name_rule", None)
+    original = ALIASES.read_bytes()
+    try:
+        ALIASES.write_bytes(original + "安源区商务局,萍乡市安源区商务局,the body's full name\n".encode())
+        verdict = runstate.check(p)
+        assert not verdict.nothing_new and "dbt project changed" in verdict.reason
+        edited = ogi(*run)
+        assert edited.returncode == 0, edited.stdout + edited.stderr
+        assert "Nothing new" not in edited.stdout and "Warehouse ready" in edited.stdout
+        # the same body (萍乡市安源区's 商务局), now linked by the user's alias
+        assert query(p.warehouse, link_sql, [report]) == [(printed, "alias", "萍乡市安源区商务局", agency_id)]
+        assert query(p.warehouse, "select alias, canonical from reference.agency_aliases") == [
+            ("安源区商务局", "萍乡市安源区商务局")]
+        assert runstate.check(p).nothing_new
+    finally:
+        ALIASES.write_bytes(original)
+    restored = ogi(*run)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "Nothing new" not in restored.stdout
+    assert query(p.warehouse, link_sql, [report]) == [(printed, "name_rule", None, agency_id)]
+    assert query(p.warehouse, "select count(*) from reference.agency_aliases") == [(0,)]

@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 import json
 import subprocess
-import zipfile
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ import pytest
 import ingestion.parse as parse_module
 from ingestion.parse import parse_bytes, parse_file
 from ingestion.record import NOT_PARSE_FAILURES, ErrorKind, ParseError
+
 from fixture_paths import SAMPLES
 
 SEED = SAMPLES / "000_f1db75d64b6a785a.txt"

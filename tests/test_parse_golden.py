@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ingestion.parse import parse_bytes, parse_file
+
 from fixture_paths import GOLDEN_DIR, REALWORLD_GOLDEN_DIR, SAMPLES, real_report
 
 CASES = [

@@ -6,6 +6,7 @@ import json
 from ingestion.parse import parse_bytes
 from ingestion.record import Report
 from ingestion.synthetic.render import render
+
 from fixture_paths import FIXTURES, SAMPLES
 
 CONTRACT = ("agency", "year", "template", "applications", "reviews", "proactive")
@@ -37,7 +38,8 @@ def test_values_on_the_line_before_or_after_their_label() -> None:
 def test_ambiguous_rows_are_left_blank_with_a_warning_never_guessed() -> None:
     # two value rows between two anchored rows where one row is expected: no certain placement
     text = (SAMPLES / "hzq2023.txt").read_text(encoding="utf-8")
-    text = text.replace("（二）部分公开（区分处理的，只计这一情 形，不\n4 0 0 0 0 0 4\n", "（二）部分公开（区分处理的，只计这一情 形，不\n4 0 0 0 0 0 4\n9 9 9 9 9 9 9\n")
+    row = "（二）部分公开（区分处理的，只计这一情 形，不\n4 0 0 0 0 0 4\n"
+    text = text.replace(row, row + "9 9 9 9 9 9 9\n")
     rec = parse_bytes(text.encode(), "odd.txt")
     assert rec.applications["partially_granted"][0].value is None
     assert rec.applications["denied_state_secret"][0].value is None

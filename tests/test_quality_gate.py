@@ -21,6 +21,7 @@ import duckdb
 import pytest
 
 from orchestration import paths, runner
+
 from fixture_paths import FIXTURES, GOLDEN_DIR, REALWORLD_GOLDEN_DIR, SAMPLES
 
 SEED = SAMPLES / "000_f1db75d64b6a785a.txt"

@@ -69,8 +69,8 @@ def test_numbers_look_like_real_reports() -> None:
     assert sorted(new)[len(new) // 2] < 20 < max(new) / 10  # small median, long tail
     blanks = sum(c.value is None for r in reports for _, _, _, c in r.iter_cells())
     assert blanks / sum(1 for r in reports for _ in r.iter_cells()) > 0.05
-    agencies = Counter(r.agency for r in reports)
-    assert len(agencies) > 600 and max(agencies.values()) <= 4  # agencies report over consecutive years
+    bodies = Counter(s.body for s in generate(2000, seed=3))
+    assert len(bodies) > 600 and max(bodies.values()) <= 4  # bodies report over consecutive years
     years = {r.year for r in reports}
     assert years <= set(range(2019, 2025)) and len(years) >= 5
 
@@ -121,3 +121,38 @@ def test_ogi_synth_pdf_without_reportlab_names_the_extra(tmp_path: Path, monkeyp
     assert not out.exists()  # refused before anything is written
     plain = CliRunner().invoke(app, ["synth", "--reports", "2", "--out", str(out), "--workers", "1"])
     assert plain.exit_code == 0, plain.output  # text and Word files need no reportlab
+
+
+def test_bodies_print_their_names_as_real_ones_do() -> None:
+    """A body's reports name it in several ways (with or without its city, short names, 政府), bodies
+    share county names across places, and the manifest says which body wrote each report."""
+    from ingestion.regions import Divisions
+
+    items = list(generate(3000, seed=5))
+    names: dict[int, set[str]] = {}
+    for s in items:
+        names.setdefault(s.body, set()).add(s.report.agency)
+    assert sum(len(v) > 1 for v in names.values()) > 100
+    printed = {n for v in names.values() for n in v}
+    assert any(n.endswith("工信局") for n in printed) and any(n.endswith("区政府") for n in printed)
+    divisions = Divisions.load([2024])
+    assert all(divisions.by_code(s.division, 2024)[0] is not None for s in items)  # real places
+    coded = [s for s in items if s.report.division_code]
+    assert 0.3 < len(coded) / len(items) < 0.6 and all(s.report.division_code == s.division for s in coded)
+    # the same county name in two places (朝阳区 in Beijing and in Changchun)
+    shared = Counter(divisions.by_code(s.division, 2024)[0].name for s in items
+                     if divisions.by_code(s.division, 2024)[0].level == 3)
+    places_of = {}
+    for s in items:
+        d = divisions.by_code(s.division, 2024)[0]
+        if d.level == 3:
+            places_of.setdefault(d.name, set()).add(d.code)
+    assert sum(len(codes) > 1 for codes in places_of.values()) >= 5 and shared
+
+
+def test_the_manifest_names_each_reports_body(corpus: Path) -> None:
+    for entry, golden in read_corpus(corpus):
+        assert isinstance(entry["body"], int) and entry["body"] > 0
+        assert len(entry["division"]) == 6
+        if golden.get("division_code"):
+            assert golden["division_code"] == entry["division"]

@@ -9,8 +9,8 @@
 
     * the reports whose fingerprint changed since the last build (new, parsed again; for the
       marts also re-certified or no longer current), and the reports that are gone;
-    * with dependents=true, the next year's reports of the same agencies (identity 5 and the
-      stock rule read the previous year's report);
+    * with dependents=true, the next year's reports of the same agencies, by agency_id (identity 5
+      and the stock rule read the previous year's report of the same body);
     * every report, when the code of the model or of one of its ancestors (models and seeds,
       e.g. the rule models of int_identity_terms and what they read) changed (a fingerprint of
       the node checksums is kept in the state), or when there is no state yet.
@@ -21,7 +21,7 @@
   A change to a macro is not detected: run `dbt build --full-refresh` after one.
 
   Sources of the fingerprints (`kind`):
-    current_reports  int_current_reports: parsed_at
+    current_reports  int_current_reports: parsed_at and agency_id (the state's agency column holds agency_id)
     dim_report       dim_report: parsed_at, the certification of each table, is_current
 -#}
 
@@ -37,7 +37,11 @@
 
 {% macro ogi_fingerprints(kind) -%}
     {%- if kind == 'current_reports' -%}
-    select report_id, coalesce(cast(parsed_at as varchar), '') as fingerprint, agency, year
+    {#- agency: the body's agency_id (the cross-year rules follow it); a report linked to another
+        body (a new alias, say) is recomputed, with the next year's reports of both bodies -#}
+    select report_id,
+           coalesce(cast(parsed_at as varchar), '') || '|' || coalesce(agency_id, '') as fingerprint,
+           agency_id as agency, year
     from {{ ref('int_current_reports') }}
     {%- elif kind == 'dim_report' -%}
     select report_id,

@@ -5,11 +5,13 @@
 with apps as (
     select * from {{ ref('fct_applications') }}
 ),
+
 outcome_sums as (
     select report_id, applicant_type, sum(coalesce(count, 0)) as outcomes
     from {{ ref('fct_outcomes') }}
     group by report_id, applicant_type
 ),
+
 review_rows as (
     select report_id, proceeding,
            coalesce(max(printed_total), 0) as printed_total,
@@ -24,7 +26,7 @@ where coalesce(a.new_received, 0) + coalesce(a.carried_over, 0)
    <> coalesce(a.total_handled, 0) + coalesce(a.carried_forward, 0)
 
 union all
-select a.report_id, 'identity_2_outcomes', a.applicant_type
+select a.report_id, 'identity_2_outcomes' as rule, a.applicant_type as scope
 from apps as a
 left join outcome_sums as o
   on o.report_id = a.report_id
@@ -32,6 +34,6 @@ left join outcome_sums as o
 where coalesce(a.total_handled, 0) <> coalesce(o.outcomes, 0)
 
 union all
-select report_id, 'identity_4_reviews', proceeding
+select report_id, 'identity_4_reviews' as rule, proceeding as scope
 from review_rows
 where printed_total <> parts

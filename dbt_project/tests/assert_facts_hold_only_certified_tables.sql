@@ -9,19 +9,19 @@ fact_tables as (
     select distinct report_id, 'fct_applications' as model, 'applications' as table_name
     from {{ ref('fct_applications') }}
     union all
-    select distinct report_id, 'fct_outcomes', 'applications' from {{ ref('fct_outcomes') }}
+    select distinct report_id, 'fct_outcomes' as model, 'applications' as table_name from {{ ref('fct_outcomes') }}
     union all
-    select distinct report_id, 'fct_reviews', 'reviews' from {{ ref('fct_reviews') }}
+    select distinct report_id, 'fct_reviews' as model, 'reviews' as table_name from {{ ref('fct_reviews') }}
     union all
-    select distinct report_id, 'fct_proactive', 'proactive' from {{ ref('fct_proactive') }}
+    select distinct report_id, 'fct_proactive' as model, 'proactive' as table_name from {{ ref('fct_proactive') }}
     union all
-    select report_id, 'agg_agency_year', 'applications' from {{ ref('agg_agency_year') }}
+    select report_id, 'agg_agency_year' as model, 'applications' as table_name from {{ ref('agg_agency_year') }}
     where handled is not null
     union all
-    select report_id, 'agg_agency_year', 'reviews' from {{ ref('agg_agency_year') }}
+    select report_id, 'agg_agency_year' as model, 'reviews' as table_name from {{ ref('agg_agency_year') }}
     where reconsideration_total is not null
     union all
-    select report_id, 'agg_agency_year', 'proactive' from {{ ref('agg_agency_year') }}
+    select report_id, 'agg_agency_year' as model, 'proactive' as table_name from {{ ref('agg_agency_year') }}
     where regulations_issued is not null
 )
 

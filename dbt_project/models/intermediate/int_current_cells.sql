@@ -2,4 +2,4 @@
 -- and the marts are built from.
 select c.*
 from {{ ref('stg_cells') }} as c
-where c.report_id in (select report_id from {{ ref('int_current_reports') }})
+where c.report_id in (select cur.report_id from {{ ref('int_current_reports') }} as cur)

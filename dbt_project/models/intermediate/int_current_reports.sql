@@ -3,12 +3,13 @@
 -- version it replaced, unless that version is still the latest content of another path.
 -- Reports with no inventory row (loaded by other means) are current. Superseded versions
 -- stay in stg_reports and dim_report (is_current = false); nothing is dropped.
+-- agency_id (int_report_agency): the body the report is linked to across years and name variants.
 with versions as (
     select
         report_id,
         row_number() over (
             partition by path
-            order by last_seen desc, first_seen desc, report_id
+            order by last_seen desc, first_seen desc, report_id asc
         ) as recency
     from {{ ref('stg_inventory') }}
 ),
@@ -23,6 +24,8 @@ superseded as (
     select report_id from latest
 )
 
-select r.*
+select r.*, a.agency_id
 from {{ ref('stg_reports') }} as r
-where r.report_id not in (select report_id from superseded)
+join {{ ref('int_report_agency') }} as a
+  on a.report_id = r.report_id
+where r.report_id not in (select s.report_id from superseded as s)

@@ -11,6 +11,7 @@ with cells as (
     from {{ ref('int_current_cells') }}
     where table_name = 'reviews'
 )
+
 select
     report_id,
     proceeding,

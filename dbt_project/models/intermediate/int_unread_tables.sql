@@ -15,7 +15,7 @@ with unread as (
 row_cells as (
     select c.report_id, c.table_name, c.row_key, count(*) as n_cells
     from {{ ref('int_current_cells') }} as c
-    where c.report_id in (select report_id from unread)
+    where c.report_id in (select u.report_id from unread as u)
     group by c.report_id, c.table_name, c.row_key
 ),
 

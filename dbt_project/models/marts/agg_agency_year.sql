@@ -1,7 +1,10 @@
--- Agency x year indicators. One report per agency-year: among the agency-year's current reports
--- with at least one certified table, the one with the most certified tables, then the best-ranked
--- in int_agency_year_reports (the most recently parsed; ties: greatest report_id); report_count
--- says how many such reports there were (the same report ingested twice, as PDF and as text).
+-- Agency x year indicators: one row per body (agency_id: one body across years and name variants,
+-- int_report_agency) and year. One report per agency-year: among the body's current reports of the
+-- year with at least one certified table, the one with the most certified tables, then the
+-- best-ranked in int_agency_year_reports (the most recently parsed; ties: greatest report_id);
+-- report_count says how many such reports there were (the same report ingested twice, as PDF and
+-- as text, or printed under two names). agency is the name that report prints, agency_name the
+-- body's name (dim_agency: its latest); the region is the one the report is linked to.
 -- Each group of measures comes from its own table and only when that table is certified: the
 -- table 3 counts and rates (certified_applications), the table 4 counts and rates
 -- (certified_reviews), the table 2 counts (certified_proactive); a group is NULL where its table
@@ -12,6 +15,7 @@
 with candidates as (
     select
         a.report_id,
+        a.agency_id,
         a.agency,
         a.year,
         a.template,
@@ -19,12 +23,12 @@ with candidates as (
         d.certified_reviews,
         d.certified_proactive,
         row_number() over (
-            partition by a.agency, a.year
+            partition by a.agency_id, a.year
             order by cast(d.certified_applications as integer) + cast(d.certified_reviews as integer)
                      + cast(d.certified_proactive as integer) desc,
                      a.rank_in_year
         )                                                   as pick,
-        count(*) over (partition by a.agency, a.year)       as report_count
+        count(*) over (partition by a.agency_id, a.year)       as report_count
     from {{ ref('int_agency_year_reports') }} as a
     join {{ ref('dim_report') }} as d
       on d.report_id = a.report_id
@@ -107,6 +111,7 @@ proactive as (
 
 measures as (
     select
+        c.agency_id,
         c.agency,
         c.year,
         c.report_id,
@@ -138,12 +143,48 @@ measures as (
     left join outcomes as o on o.report_id = c.report_id
     left join reviews as v on v.report_id = c.report_id
     left join proactive as p on p.report_id = c.report_id
+),
+
+-- the body's name and the region the chosen report is linked to
+placed as (
+    select
+        m.*,
+        g.agency_name,
+        l.division_code,
+        l.region_code,
+        l.region_level,
+        l.province_code,
+        l.province,
+        l.city_code,
+        l.city,
+        l.county_code,
+        l.county,
+        l.gov_level,
+        l.body_kind
+    from measures as m
+    left join {{ ref('int_report_agency') }} as l
+      on l.report_id = m.report_id
+    left join {{ ref('dim_agency') }} as g
+      on g.agency_id = m.agency_id
 )
 
 select
+    agency_id,
+    agency_name,
     agency,
     year,
     report_id,
+    division_code,
+    region_code,
+    region_level,
+    province_code,
+    province,
+    city_code,
+    city,
+    county_code,
+    county,
+    gov_level,
+    body_kind,
     report_count,
     template,
     certified_applications,
@@ -181,4 +222,4 @@ select
     cast(unavailable_not_held as double) / nullif(handled, 0)                  as not_held_rate,
     cast(reconsideration_corrected as double) / nullif(reconsideration_total, 0)  as reconsideration_correction_rate,
     cast(litigation_corrected as double) / nullif(litigation_total, 0)         as litigation_loss_rate
-from measures
+from placed

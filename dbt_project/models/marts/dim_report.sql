@@ -36,7 +36,7 @@ unread as (
 reports as (
     select
         r.*,
-        r.report_id in (select report_id from {{ ref('int_current_reports') }})  as is_current,
+        r.report_id in (select cur.report_id from {{ ref('int_current_reports') }} as cur)  as is_current,
         coalesce(i.issue_count, 0)                   as issue_count,
         coalesce(i.blocking_issue_count, 0)          as blocking_issue_count,
         coalesce(i.blocking_applications, 0) = 0 and coalesce(u.unread_applications, 0) = 0

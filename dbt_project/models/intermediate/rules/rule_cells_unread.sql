@@ -5,7 +5,7 @@
 select
     report_id,
     'cells_unread'  as rule,
-    table_name      as table_name,
+    table_name,
     'report'        as scope_kind,
     table_name      as scope,
     cast(n_unread as double)  as lhs,

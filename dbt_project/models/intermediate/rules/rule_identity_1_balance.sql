@@ -15,5 +15,5 @@ select
         || ' + applications.carried_forward.' || applicant_type  as cells
 from {{ ref('int_applications') }}
 where report_id not in (
-    select report_id from {{ ref('int_unread_tables') }} where table_name = 'applications'
+    select u.report_id from {{ ref('int_unread_tables') }} as u where u.table_name = 'applications'
 )

@@ -10,9 +10,9 @@ select
     row_key                 as scope,
     coalesce(printed_total, 0)  as lhs,
     parts_sum                   as rhs,
-    'applications.' || row_key || '.total = {{ applicant_terms | join(" + ") }}' as cells
+    'applications.' || row_key || '.total = {{ applicant_terms | join(" + ") }}' as cells  -- noqa: LT05
 from {{ ref('int_row_totals') }}
 where table_name = 'applications'
   and report_id not in (
-    select report_id from {{ ref('int_unread_tables') }} where table_name = 'applications'
+    select u.report_id from {{ ref('int_unread_tables') }} as u where u.table_name = 'applications'
 )

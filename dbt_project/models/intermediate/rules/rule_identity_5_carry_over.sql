@@ -20,8 +20,8 @@ join {{ ref('int_applications') }} as prv
   on prv.report_id = p.prior_report_id
  and prv.applicant_type = cur.applicant_type
 where cur.report_id not in (
-    select report_id from {{ ref('int_unread_tables') }} where table_name = 'applications'
+    select u.report_id from {{ ref('int_unread_tables') }} as u where u.table_name = 'applications'
 )
   and prv.report_id not in (
-    select report_id from {{ ref('int_unread_tables') }} where table_name = 'applications'
+    select u.report_id from {{ ref('int_unread_tables') }} as u where u.table_name = 'applications'
 )

@@ -23,6 +23,10 @@ cell_counts as (
     select * from {{ ref('int_table_cell_counts') }}
 ),
 
+table_names as (
+    select distinct table_name from template_cells
+),
+
 report_tables as (
     select
         r.report_id,
@@ -35,7 +39,7 @@ report_tables as (
             else 'single'
         end as row_variant
     from reports as r
-    cross join (select distinct table_name from template_cells) as t
+    cross join table_names as t
     left join cell_counts as cc
       on cc.report_id = r.report_id
      and cc.table_name = t.table_name
@@ -66,7 +70,7 @@ failing as (
 failing_cells as (
     select c.report_id, c.table_name, c.row_key, c.col_key
     from {{ ref('int_current_cells') }} as c
-    where c.report_id in (select report_id from failing)
+    where c.report_id in (select f.report_id from failing as f)
 ),
 
 -- for the failing report-tables only: which required cells are missing, by row
@@ -104,7 +108,7 @@ missing_text as (
 select
     k.report_id,
     'keys_present'  as rule,
-    k.table_name    as table_name,
+    k.table_name,
     'report'        as scope_kind,
     k.table_name    as scope,
     cast(k.n_valid_cells as double)  as lhs,

@@ -26,8 +26,8 @@ join {{ ref('int_proactive_stock') }} as prv
 where cur.n_cells > 0
   and prv.n_cells > 0
   and cur.report_id not in (
-    select report_id from {{ ref('int_unread_tables') }} where table_name = 'proactive'
+    select u.report_id from {{ ref('int_unread_tables') }} as u where u.table_name = 'proactive'
 )
   and prv.report_id not in (
-    select report_id from {{ ref('int_unread_tables') }} where table_name = 'proactive'
+    select u.report_id from {{ ref('int_unread_tables') }} as u where u.table_name = 'proactive'
 )

@@ -15,4 +15,4 @@ join {{ ref('ref_templates') }} as f
   on (f.first_year is null or r.year >= f.first_year)
  and (f.last_year is null or r.year <= f.last_year)
 where r.year is not null
-  and r.template in (select template from {{ ref('ref_templates') }})
+  and r.template in (select t.template from {{ ref('ref_templates') }} as t)

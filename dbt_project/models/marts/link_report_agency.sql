@@ -1,0 +1,32 @@
+-- Every parsed report's link to its agency and region, and why (int_report_agency): the printed
+-- name, the agency_id it is linked to, how (link_method: alias, division_code, name_rule,
+-- exact_name, unlinked), the rules applied (link_detail) and what was doubtful (link_warnings_json).
+select
+    l.report_id,
+    l.agency,
+    l.year,
+    l.division_code,
+    l.agency_id,
+    l.is_linked,
+    l.link_method,
+    l.link_detail,
+    l.link_warnings_json,
+    l.alias_of,
+    l.body_key,
+    l.body_kind,
+    l.township,
+    l.gov_level,
+    l.region_status,
+    l.region_source,
+    l.region_candidates,
+    l.divisions_year,
+    l.region_code,
+    l.region_id,
+    l.region_level,
+    l.province_code,
+    l.province,
+    l.city_code,
+    l.city,
+    l.county_code,
+    l.county
+from {{ ref('int_report_agency') }} as l
