@@ -312,7 +312,8 @@ class Reading:
     split: Split | None
     rule: str
     candidates: tuple[Split, ...] = ()
-    #: why a run is unread: "none" (no split fits), "several" (more than one), "many" (too many to list)
+    #: why a run is unread: "none" (no split fits), "several" (more than one), "many" (too many to
+    #: list), "sign" (a "-" glued to a signed cell's digits: a blank marker or that cell's minus sign)
     why: str = ""
 
 
@@ -327,6 +328,8 @@ def read_run(run: str, kinds: Sequence[str], groups: Sequence[int] = ()) -> Read
         if not groups:
             if len(free) > 1:
                 return Reading(None, "", why="several")
+            if _sign_or_blank(free[0], kinds):
+                return Reading(None, "", why="sign")
             return Reading(free[0], Rule.ONLY_SPLIT if free[0].cut else "")
         fitting = splits(run, kinds, groups)
     except TooManyReadings:
@@ -340,6 +343,18 @@ def read_run(run: str, kinds: Sequence[str], groups: Sequence[int] = ()) -> Read
     if len(fitting) <= MAX_SPLITS:
         return Reading(None, "", tuple(fitting), why="several")
     return Reading(None, "", why="many")
+
+
+def _sign_or_blank(split: Split, kinds: Sequence[str]) -> bool:
+    """Whether ``split`` reads a "-" as a blank marker right before the digits of a signed cell
+    ("-13": a blank, then 13).  A source that prints a blank cell as nothing prints the row of a
+    blank and -13 the same way, and nothing in the run tells the two apart: such a run is unread."""
+    cells, starts = split.cells, split.starts
+    for j in range(len(cells) - 1):
+        if (cells[j] == "-" and kinds[j + 1] == SIGNED and starts[j + 1] == starts[j] + 1
+                and cells[j + 1][:1] in _DIGITS and cells[j + 1][0] != "0"):  # "-0" is no signed cell
+            return True
+    return False
 
 
 def resolve_by_columns(rows: Mapping[str, Sequence[Sequence[Decimal | None]] | None], outcomes: Sequence[str],

@@ -510,7 +510,8 @@ def split_tokens(split: Split, run: Run) -> list[Token]:
 
 
 _WHY = {"none": "splits in no way that fits", "several": "splits in several ways that fit",
-        "many": "splits in too many ways"}
+        "many": "splits in too many ways",
+        "sign": "starts a signed cell with a '-' that may be a blank marker or its sign, so it splits in no sure way"}
 
 
 @dataclass

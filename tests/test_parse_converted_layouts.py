@@ -442,3 +442,19 @@ def test_a_header_block_run_into_one_line_names_the_agency_up_to_the_next_field(
     assert (meta.agency, meta.agency_source) == ("城南区商务局", "field")
     # a value too long to be a body's name is text run into the field: no agency, never a wrong one
     assert read_metadata("发布机构：" + "城南区商务局关于进一步做好政府信息公开工作的通知" * 3 + "\n").agency is None
+
+
+def test_a_dash_glued_to_a_signed_cell_may_be_its_minus_sign_so_the_row_is_unread() -> None:
+    """'行政事业性收费-13': a blank then 13, or (a source printing blanks as nothing) a blank and -13."""
+    assert read_run("-13", [COUNT, SIGNED]).split is None
+    assert read_run("-13", [COUNT, SIGNED]).why == "sign"
+    assert read_run("-+13", [COUNT, SIGNED]).split.cells == ("-", "+13")  # the sign is there: no doubt
+    assert read_run("- 13", [COUNT, SIGNED]).split.cells == ("-", "13")  # separated in the source
+    assert read_run("-0", [COUNT, SIGNED]).split.cells == ("-", "0")  # "-0" is no signed cell
+    assert read_run("-13", [COUNT, COUNT]).split.cells == ("-", "13")  # a count has no sign
+    text = (LAYOUT_FIXTURES / "crawler_fengqiao2020.txt").read_text(encoding="utf-8")
+    assert "\n行政事业性收费00\n" in text
+    got = parse_bytes(text.replace("\n行政事业性收费00\n", "\n行政事业性收费-13\n").encode(), "fees.txt")
+    assert {f: (c.value, c.status) for f, c in got.proactive["fees"].items()} == {
+        "prev_items": (None, Status.UNREAD), "change": (None, Status.UNREAD)}
+    assert any("'-13'" in w and "sign" in w for w in got.warnings)
