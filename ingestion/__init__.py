@@ -6,5 +6,6 @@ No Dagster import here: these are pure functions over files and text, used by th
 
 #: Bump when parsing changes what a file yields, or the columns it is stored in: the
 #: warehouse re-parses every file whose stored parse was made by another version
-#: (1.1: parse_errors.error_kind).
-PARSER_VERSION = "1.2.0"
+#: (1.1: parse_errors.error_kind; 1.3: cells.rule, the layouts of PDF converters, crawlers and
+#: saved web pages, PDFs whose text layer needs OCR).
+PARSER_VERSION = "1.3.0"

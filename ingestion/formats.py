@@ -57,6 +57,8 @@ class Document:
     lines: list[Line]
     text: str
     fallback: "Document | None" = None
+    #: the lines are crawler text whose cells are glued together (runs of digits to split)
+    glued: bool = False
 
 
 _HTML_HINT = re.compile(rb"<\s*(?:!doctype\s+html|html|head|body|table|div|meta|p)\b", re.IGNORECASE)
@@ -171,6 +173,12 @@ def _looks_binary(text: str) -> bool:
     return bool(sample) and len(_CONTROL.findall(sample)) / len(sample) > 0.02
 
 
+# A page Word saved as HTML (its Office namespaces, its paragraph class)
+_WORD_HTML = re.compile(r"urn:schemas-microsoft-com:office|class=\"?MsoNormal")
+# The <meta> tags in which Chinese government CMSs (TRS and others) name an article's title,
+# date and source, as the header lines a saved page or crawler record prints them with.
+_META_FIELDS = {"articletitle": "标题", "pubdate": "发布时间", "contentsource": "来源"}
+
 _BLOCK_TAGS = frozenset(
     "p div br h1 h2 h3 h4 h5 h6 li tr td th title section article header footer ul ol dt dd blockquote pre".split()
 )
@@ -218,6 +226,21 @@ def read_html(data: bytes) -> Document:
     # (element iteration, in document order as the XPath union was, at a fifth of its cost)
     for bad in list(root.iter("script", "style", "noscript", "template")):
         _drop_tree(bad)
+    if _WORD_HTML.search(text, 0, 5000) is not None:
+        # Word's "save as web page" wraps its source lines inside the text (a label broken
+        # over two lines); in HTML a line break in text is a space
+        for el in root.iter():
+            if el.text and "\n" in el.text:
+                el.text = el.text.replace("\r", "").replace("\n", " ")
+            if el.tail and "\n" in el.tail:
+                el.tail = el.tail.replace("\r", "").replace("\n", " ")
+    # what a CMS says of the article in its <meta> tags, ahead of the page's own text for the metadata
+    fields = []
+    for el in root.iter("meta"):
+        label = _META_FIELDS.get(str(el.get("name") or "").lower())
+        content = (el.get("content") or "").strip()
+        if label and content:
+            fields.append(f"{label}：{content}")
     tables: list[list[Line]] = []
     table_texts: list[str] = []
     # Data tables are the innermost ones: many sites lay a whole page out in an outer
@@ -244,11 +267,15 @@ def read_html(data: bytes) -> Document:
         if i % 2:
             lines.extend(tables[int(chunk)])
         else:
-            part = text_lines(chunk, where=lambda n, o=offset: f"line {n + o}")
+            # outside a table an NBSP is a space: a paragraph of &nbsp; is no blank cell
+            part = text_lines(chunk.replace("\xa0", " ") if "\xa0" in chunk else chunk,
+                              where=lambda n, o=offset: f"line {n + o}")
             lines.extend(part)
             offset += chunk.count("\n")
     # the page's text for metadata, tables included (a 发文机关 often stands in a table)
     text_with_tables = re.sub("\ue000TABLE(\\d+)\ue000", lambda m: table_texts[int(m.group(1))], plain)
+    if fields:
+        text_with_tables = "\n".join(fields) + "\n" + text_with_tables
     return Document("html", lines, text_with_tables)
 
 
@@ -410,6 +437,42 @@ def _pdf_table_lines(page, p: int) -> list[Line] | None:
     return [line for _, lines in items for line in lines]
 
 
+# What a PDF's text layer reads as when its fonts carry no Unicode map: pdfminer's "(cid:N)" for
+# each glyph, or the font's codes taken for Latin-1 / symbols / private-use characters.
+_CID = re.compile(r"\(cid:\d+\)")
+# Characters a Chinese report is written in: CJK ideographs and punctuation, full-width forms, ASCII.
+_READABLE = re.compile("[\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2014-\u201d\u2026\u00b7\x20-\x7e\\s]")
+_CJK = re.compile("[\u4e00-\u9fff]")
+#: The most frequent characters of these reports (and of Chinese prose): more than half of the
+#: ideographs of a real report, about 1% of ideographs drawn at random (a font whose glyph codes
+#: were taken for Unicode ideographs).
+_FREQUENT = frozenset(
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后"
+    "多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合"
+    "还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只"
+    "没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求府信息申请")
+
+
+def text_layer_garbled(text: str) -> bool:
+    """Whether a PDF's extracted text is no text at all: mostly "(cid:N)" codes, characters no
+    Chinese report is written in (mojibake), or ideographs in no reading order (a sample of the
+    first 50,000 characters)."""
+    sample = text[:50000]
+    cids = len(_CID.findall(sample))
+    if cids:
+        sample = _CID.sub("", sample)
+    glyphs = sum(1 for ch in sample if not ch.isspace()) + cids
+    if glyphs < 50:
+        return cids > glyphs / 2
+    unreadable = len(_READABLE.sub("", sample)) + cids
+    if unreadable > 0.3 * glyphs:
+        return True
+    ideographs = _CJK.findall(sample)
+    if len(ideographs) < 200:
+        return False
+    return sum(1 for ch in ideographs if ch in _FREQUENT) < 0.2 * len(ideographs)
+
+
 def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
     """A PDF with a text layer, read with pdfplumber.
 
@@ -457,6 +520,9 @@ def read_pdf(data: bytes, max_pages: int = MAX_PDF_PAGES) -> Document:
     text = "\n".join(texts)
     if not text.strip():
         raise FormatError("PDF has no text layer (a scanned image?); it needs OCR", ErrorKind.UNREADABLE)
+    if text_layer_garbled(text):
+        raise FormatError("PDF text layer cannot be read (its fonts have no Unicode map: the text reads as "
+                          "(cid:N) codes or mojibake); the report needs OCR", ErrorKind.UNREADABLE)
     plain = Document("pdf", text_route, text)
     if not any_table:
         return plain

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import compress
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 from .memo import Memo
 from .text import NBSP, Token, classified, classify, nbsp_blank_count, normalize_label
@@ -77,6 +77,8 @@ class Line:
 # text-only line read without a position.
 _Shape = tuple
 _TEXTS, _CELLS, _COLS, _ROW, _POSITIONED = 0, 1, 2, 3, 8
+#: The first_cell_col of a line that holds a value pulled out of its row with the cell's note.
+NOTE_VALUE = -1
 
 
 def _shape(texts: Sequence[str], cells: Sequence[tuple[str, Decimal | None, str, str]], cols: Sequence[int], *,
@@ -224,6 +226,13 @@ def _pipe_pieces(content: str) -> list[str]:
     return pieces
 
 
+# What PDF-to-markdown converters wrap text in: HTML tags (<span id="page-2-0"></span>, <br>, <sup>)
+# and bold or italic markers (**text**, __text__).
+_MD_MARKUP = re.compile(r"</?[A-Za-z][^<>|]*>|\*\*|__")
+# A value a converter pulled out of its table row together with the cell's note: "3（含修订 2 件）".
+_NOTE_VALUE = re.compile(r"^\s*(\d{1,9})\s*([(（][^()（）]*[)）])\s*$")
+
+
 def _plain_shape(content: str) -> _Shape | None:
     """The shape of one line of a text document outside tab mode; None for a line that holds nothing."""
     bare = content.strip(" \t\r\f\v\u3000")  # NBSP is kept: a line of NBSPs is a run of blank cells
@@ -231,12 +240,23 @@ def _plain_shape(content: str) -> _Shape | None:
         return None
     if len(bare) < 16 and _FOOTER.match(bare):
         return None
+    if ("<" in content or "*" in content or "__" in content) and _MD_MARKUP.search(content):
+        return _plain_shape(_MD_MARKUP.sub("", content))
+    if bare[0].isdigit() and bare[-1] in ")）":
+        note = _NOTE_VALUE.match(bare)
+        if note is not None:
+            # one cell, flagged as a note's value (first_cell_col -1): tables.py puts it back in
+            # the empty cell of the row above, or drops it
+            number, unit = classify(note.group(1))  # type: ignore[misc]
+            return _shape([note.group(2)], [(note.group(1), number, unit, "")], [0], first_cell_col=NOTE_VALUE)
     if "|" in content:
         if _MD_SEPARATOR.match(content):
             return None
         pieces = _pipe_pieces(content)
         if len(pieces) > 1:
             return _row_shape(pieces, pad_right=not bare.startswith("|"), markdown=bare.startswith("|"))
+        if len(pieces) == 1 and not pieces[0].strip() and bare.startswith("|") and bare.endswith("|"):
+            return _row_shape(pieces, markdown=True)  # "|  |": the empty cell of a one-column markdown table
         content = pieces[0] if pieces else ""
     if not _MAYBE_CELL.search(content):
         stripped = content.strip()
@@ -369,4 +389,124 @@ def table_rows_lines(rows: Iterable[list[str]], table_no: int, prefix: str = "")
                 out.append(_at(shape, where))
             continue
         out.append(_at(_row(pieces), where))  # cells at "<row> col N"
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Crawler text with no separator between cells (a web page's tables flattened to their inner
+# text): ``（二）部分公开1200000012（三）不予公开1.属于国家秘密0000000``.  Read only when the
+# ordinary reading of a text finds no table (see :func:`looks_glued`): the runs of cells are
+# cut out of the text here and split into cells by the placer, which knows each row's width.
+# --------------------------------------------------------------------------------------------
+
+
+class Run(NamedTuple):
+    """A run of a row's cells printed with no separator between them: the placer splits it
+    (:mod:`ingestion.digits`).  ``unit`` is a unit printed after the run (万元, 元, 件 …)."""
+
+    raw: str
+    unit: str
+    position: str
+
+
+# A row of table 3 whose cells are glued to its label: the end of a row label directly followed by
+# five digits or blank markers at least (prose numbers, "信息1136条", do not follow a row's label;
+# text extracted from a PDF puts spaces between cells).
+_GLUE = re.compile(
+    "(?:新收政府信息公开申请数量|上年结转政府信息公开申请数量|予以公开|国家秘密|禁止公开|三安全一稳定[”\"]?|第三方合法权益|"
+    "内部事务信息|过程性信息|执法案卷|查询事项|相关政府信息|另行制作|仍不明确|投诉类申请|重复申请|公开出版物|反复申请|"
+    "已获取信息|其他处理|其他|总计|继续办理)[ \t]?[0-9０-９\xa0/／—–－-]{5,}")
+# A run of cells: digits (decimal points between digits), signs, blank markers (NBSP: an empty
+# cell, &nbsp;) and spaces.
+_MARKS = "/／\\\\—–─－\\-\xa0"
+_RUN = re.compile(rf"(?:[{_MARKS}+]*[0-9]|[{_MARKS}])(?:[0-9 {_MARKS}+]|\.(?=[0-9]))*")
+_BLANK_MARK = re.compile(f"[{_MARKS}]")
+_RUN_UNIT = re.compile(r"万元|亿元|元|件|个|条|项|次")
+# Digits that are text: a date or a share (2023年, 12月, 5%), a page (第3页)
+_TEXT_AFTER = frozenset("年月日号时分秒%页")  # (a set of characters: "" is not in it)
+_CN_NUM = "一二三四五六七八九十"
+# Where a text run of crawler text is cut into lines: before a heading's or a row's numbering
+# (一、 （三）), before 第二十条, and after a section heading (so that it stands alone).
+_GLUED_CUTS = re.compile(
+    rf"(?=[{_CN_NUM}]{{1,3}}、)|(?<!第)(?=[(（][{_CN_NUM}]{{1,3}}[)）])|(?=第二十条)"
+)
+
+
+def looks_glued(text: str, min_runs: int = 5) -> bool:
+    """Whether ``text`` prints table-3 rows with their cells glued to their labels, ``min_runs`` times at least."""
+    count = 0
+    for _ in _GLUE.finditer(text):
+        count += 1
+        if count >= min_runs:
+            return True
+    return False
+
+
+_NUMBERED_HEADING = re.compile(rf"\s*[{_CN_NUM}]{{1,3}}、")
+
+
+def _cut_text(text: str, heading_ends: re.Pattern[str] | None) -> list[str]:
+    """A text run cut where a numbered heading or row starts, and after a section heading that
+    opens its piece (``三、收到和处理政府信息公开申请情况``; not one that prose names)."""
+    cuts = {m.start() for m in _GLUED_CUTS.finditer(text)}
+    cuts.discard(0)
+    bounds = [0, *sorted(c for c in cuts if c < len(text)), len(text)]
+    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+    if heading_ends is not None:
+        out = []
+        for piece in pieces:
+            numbered = _NUMBERED_HEADING.match(piece)
+            m = heading_ends.search(piece, numbered.end()) if numbered else None
+            if m is not None and m.start() - numbered.end() <= 8 and m.end() < len(piece):
+                out += [piece[:m.end()], piece[m.end():]]  # (8: "政府信息公开" before the marker)
+            else:
+                out.append(piece)
+        pieces = out
+    return [p for p in pieces if p.strip()]
+
+
+def glued_lines(text: str, heading_ends: re.Pattern[str] | None = None) -> list[Line]:
+    """The lines of a crawler text whose table cells are glued together: each row's label text and
+    its :class:`Run` on one line (the run's row is the label before it), headings on their own.
+
+    ``heading_ends`` matches the section headings a line is cut after.
+    """
+    from .text import nfkc
+
+    out: list[Line] = []
+    for no, raw_line in enumerate(text.splitlines(), start=1):
+        # NFKC, but an NBSP (an empty cell) stays one; 本年增/减 is a label, not a blank cell between two
+        line = nfkc(raw_line.replace("\xa0", "\x00")).replace("\x00", "\xa0").replace("\u2212", "-")
+        line = line.replace("增/减", "增减")
+        if not line.strip(" \t\r\f\v\u3000"):  # (a line of NBSPs may be a row of empty cells)
+            continue
+        where = f"line {no}"
+        pos = 0  # where the text since the last run starts
+        for m in _RUN.finditer(line):
+            a, b = m.start(), m.end()
+            run = m.group().rstrip(" ")
+            b = a + len(run)
+            if not any(ch.isdigit() for ch in run):
+                # blank cells only: a row printed with blank markers after its label, or a line of
+                # five at least (table 4's row); not a line's indentation or an empty paragraph
+                if not _BLANK_MARK.search(run):
+                    continue
+                if not line[pos:a].strip(" \xa0\t") and (line[b:].strip() or len(_BLANK_MARK.findall(run)) < 5):
+                    continue
+            before = line[a - 1] if a else ""
+            after = line[b] if b < len(line) else ""
+            if after and after in ".、" and not line[b + 1: b + 2].isdigit():
+                run, b = run[:-1].rstrip(" "), b - 1  # "…00002.其他…": item 2 of the next row
+            if (before and before in "(（" and after and after in ")）") or after in _TEXT_AFTER or not run:
+                continue  # numbering "(1)", a date, a share: text
+            unit_m = _RUN_UNIT.match(line, b)
+            unit = unit_m.group() if unit_m else ""
+            pieces = _cut_text(line[pos:a], heading_ends)
+            for piece in pieces[:-1]:
+                out.append(Line(where, (piece.strip(),), ()))
+            label = pieces[-1].strip() if pieces else ""
+            out.append(Line(where, (label,) if label else (), (Run(run, unit, where),)))
+            pos = b + len(unit)
+        for piece in _cut_text(line[pos:], heading_ends):
+            out.append(Line(where, (piece.strip(),), ()))
     return out

@@ -10,25 +10,28 @@ import re
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from .digits import resolve_by_columns
 from .formats import MAX_TEXT_BYTES, Document, FormatError, read_document, sniff_format, text_too_large
-from .layouts import Line
+from .layouts import Line, glued_lines, looks_glued
 from .limits import DEFAULT_TIMEOUT_S, FileTimeout, hit_ceiling, memory_reason, release_memory, start_file, time_limit
 from .metadata import read_metadata
-from .record import EMPTY, UNREAD, Cell, ErrorKind, ParseError, Report
-from .tables import LabelMatcher, Slot, fill_row, place
+from .record import EMPTY, UNREAD, Cell, ErrorKind, ParseError, Report, Rule, Status
+from .tables import GluedTable, LabelMatcher, Placement, Slot, fill_row, glued_table, place, place_glued, split_tokens
 from .templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
     APPLICATION_ROWS,
+    NON_OUTCOME_ROWS,
     PROACTIVE_ROWS,
     REVIEW_COLUMNS,
     REVIEW_ROWS,
     SECTION_MARKERS,
+    SIGNED_FIELDS,
     TEMPLATE_MARKERS,
     application_rows,
     template_for_year,
 )
-from .text import normalize_label
+from .text import nfkc, normalize_label
 
 __all__ = ["parse_bytes", "parse_file", "iter_files", "sniff_format", "MAX_FILE_BYTES"]
 
@@ -119,20 +122,38 @@ def _template(proactive: Sequence[Line], year: int | None) -> str:
 
 
 def _fill(section: Sequence[Line], slots: Sequence[Slot], table: str, warnings: list[str],
-          amount_fields: frozenset[str] = frozenset()) -> tuple[dict[str, dict[str, Cell]], list[str]]:
-    """Place a section into its slots; returns cells per row key and the keys of rows not found."""
-    # table 2 prints a row's fields right after its label; tables 3 and 4 in the rightmost columns
-    placement = place(section, slots, table, align="left" if table == "proactive" else "right")
+          amount_fields: frozenset[str] = frozenset(), glued: GluedTable | None = None, split_runs: bool = True
+          ) -> tuple[dict[str, dict[str, Cell]], list[str]]:
+    """Place a section into its slots; returns cells per row key and the keys of rows not found.
+
+    ``glued``: the section is crawler text, its runs of digits split into the rows' cells
+    (``split_runs``: where the cells are not separated too).
+    """
+    if glued is not None:
+        placement = place_glued(glued, split_runs=split_runs)
+    else:
+        # table 2 prints a row's fields right after its label; tables 3 and 4 in the rightmost columns
+        placement = place(section, slots, table, align="left" if table == "proactive" else "right")
     warnings.extend(placement.warnings)
     printed = {slots[i].key for i in placement.labels_seen}
     rows: dict[str, dict[str, Cell]] = {}
     missing: list[str] = []
     placed = placement.rows
+    inferred, moved = placement.inferred, placement.moved
     for i, slot in enumerate(slots):
         tokens = placed.get(i)
         if tokens:
             rows[slot.key] = cells = dict.fromkeys(slot.fields, UNREAD)
             fill_row(cells, slot.fields, tokens, amount_fields, table, slot.key, warnings)
+            if inferred and i in inferred:
+                _infer(cells, inferred[i])
+            if moved:
+                for f, token in zip(slot.fields, tokens):
+                    if id(token) in moved and cells[f].status != Status.UNREAD:
+                        cells[f] = cells[f]._replace(status=Status.INFERRED, rule=Rule.MOVED_WITH_NOTE)
+            continue
+        if i in placement.ambiguous or i in placement.unread:
+            rows[slot.key] = dict.fromkeys(slot.fields, UNREAD)
             continue
         if tokens is None and slot.key in printed and not placement.warnings:
             # the row's label is printed with no cells after it (an empty table row), and no
@@ -144,7 +165,39 @@ def _fill(section: Sequence[Line], slots: Sequence[Slot], table: str, warnings: 
             missing.append(slot.key)
         else:
             rows[slot.key] = dict.fromkeys(slot.fields, EMPTY)
+    if placement.ambiguous:
+        _resolve(rows, placement, slots, table, amount_fields, warnings)
     return rows, missing
+
+
+def _infer(cells: dict[str, Cell], rule: str) -> None:
+    """Mark the cells of a row read by ``rule`` as inferred (a cell that is no value stays unread)."""
+    for f, cell in cells.items():
+        if cell.status != Status.UNREAD:
+            cells[f] = cell._replace(status=Status.INFERRED, rule=rule)
+
+
+def _resolve(rows: dict[str, dict[str, Cell]], placement: Placement, slots: Sequence[Slot], table: str,
+             amount_fields: frozenset[str], warnings: list[str]) -> None:
+    """The rows whose run of digits splits in several ways: read those the column identities of
+    table 3 decide, leave the others unread."""
+    ambiguous = {slots[i].key: splits for i, (splits, _) in placement.ambiguous.items()}
+    decided: dict[str, object] = {}
+    if table == "applications":
+        values = {k: None if any(c.status == Status.UNREAD for c in row.values()) else [c.value for c in row.values()]
+                  for k, row in rows.items()}
+        outcomes = [k for k in rows if k not in NON_OUTCOME_ROWS]
+        decided = resolve_by_columns(values, outcomes, ambiguous)
+    for i, (candidates, run) in placement.ambiguous.items():
+        slot = slots[i]
+        split = decided.get(slot.key)
+        if split is None:
+            warnings.append(f"{table}.{slot.key}: its run of digits splits in {len(candidates)} ways that fit; "
+                            "left unread")
+            continue
+        cells = rows[slot.key]
+        fill_row(cells, slot.fields, split_tokens(split, run), amount_fields, table, slot.key, warnings)
+        _infer(cells, Rule.COLUMN_IDENTITIES)
 
 
 def parse_document(doc: Document, source: str) -> Report:
@@ -157,18 +210,27 @@ def parse_document(doc: Document, source: str) -> Report:
     variant = "split" if any(_SPLIT_MATCHER.match(ln.norm) is not None for ln in app_section if ln.texts) else "single"
     if not any(ln.tokens for ln in app_section):
         raise ParseError(source, "table 3 not found (its section holds no numbers)", ErrorKind.NOT_A_REPORT)
-    app_rows, missing = _fill(app_section, _APP_SLOTS[variant], "applications", warnings)
     slots = _APP_SLOTS[variant]
+    template = _template(sections["proactive"], meta.year)
+    glued: dict[str, GluedTable | None] = dict.fromkeys(("applications", "proactive", "reviews"))
+    split_runs = True
+    if doc.glued:  # crawler text: tables 3 and 4 split by their totals; no split if blanks print as nothing
+        glued["applications"] = glued_table(app_section, slots, "applications", totals=True)
+        glued["proactive"] = glued_table(sections["proactive"], _PROACTIVE_SLOTS[template], "proactive",
+                                         totals=False, amount_fields=AMOUNT_FIELDS, signed_fields=SIGNED_FIELDS)
+        glued["reviews"] = glued_table(sections["reviews"], _REVIEW_SLOTS, "reviews", totals=True)
+        split_runs = not any(t.omits_blanks() for t in glued.values() if t is not None)
+    app_rows, missing = _fill(app_section, slots, "applications", warnings, glued=glued["applications"],
+                              split_runs=split_runs)
     if missing and (len(missing) * 2 > len(slots) or slots[-1].key in missing and not warnings):
         raise ParseError(source, f"table 3 incomplete: rows {', '.join(missing)} not found",
                          ErrorKind.INCOMPLETE_TABLE)
     for key in missing:
         warnings.append(f"applications.{key}: row not found; left unread")
 
-    template = _template(sections["proactive"], meta.year)
     if sections["proactive"]:
         pro_rows, pro_missing = _fill(sections["proactive"], _PROACTIVE_SLOTS[template], "proactive", warnings,
-                                      AMOUNT_FIELDS)
+                                      AMOUNT_FIELDS, glued=glued["proactive"], split_runs=split_runs)
         for key in pro_missing:
             warnings.append(f"proactive.{key}: row not found; left unread")
     else:
@@ -176,7 +238,8 @@ def parse_document(doc: Document, source: str) -> Report:
         pro_rows = {s.key: dict.fromkeys(s.fields, UNREAD) for s in _PROACTIVE_SLOTS[template]}
 
     if sections["reviews"]:
-        rev_rows, rev_missing = _fill(sections["reviews"], _REVIEW_SLOTS, "reviews", warnings)
+        rev_rows, rev_missing = _fill(sections["reviews"], _REVIEW_SLOTS, "reviews", warnings,
+                                      glued=glued["reviews"], split_runs=split_runs)
         for key in rev_missing:
             warnings.append(f"reviews.{key}: row not found; left unread")
     else:
@@ -203,20 +266,60 @@ def parse_document(doc: Document, source: str) -> Report:
 
 
 def _parse_best(doc: Document, source: str) -> Report:
-    """Parse a document; where it has a second reading, keep whichever parses cleanly."""
+    """Parse a document; where it has a second reading, keep whichever parses cleanly.
+
+    A text (or a PDF's text) that the ordinary reading cannot read in full, and that prints
+    runs of cells glued to their labels, is read once more as crawler text (:func:`_glued`).
+    """
     try:
         first = parse_document(doc, source)
-    except ParseError:
-        if doc.fallback is None:
+    except ParseError as exc:
+        if doc.fallback is not None:
+            try:
+                return _parse_best(doc.fallback, source)
+            except ParseError:
+                pass
+        glued = _glued(doc)
+        if glued is None:
             raise
-        return _parse_best(doc.fallback, source)
-    if not first.warnings or doc.fallback is None:
+        try:
+            return parse_document(glued, source)
+        except ParseError:
+            raise exc from None
+    if not first.warnings:
         return first
-    try:
-        second = _parse_best(doc.fallback, source)
-    except ParseError:
-        return first
-    return second if len(second.warnings) < len(first.warnings) else first
+    best = first
+    if doc.fallback is not None:
+        try:
+            second = _parse_best(doc.fallback, source)
+        except ParseError:
+            pass
+        else:
+            if len(second.warnings) < len(first.warnings):
+                best = second
+    glued = _glued(doc) if best.cell_keys(Status.UNREAD) else None
+    if glued is not None:
+        try:
+            third = parse_document(glued, source)
+        except ParseError:
+            pass
+        else:
+            if len(third.cell_keys(Status.UNREAD)) < len(best.cell_keys(Status.UNREAD)):
+                best = third
+    return best
+
+
+# Section headings, longest first: a line of crawler text is cut after one (it stands alone).
+_HEADING_ENDS = re.compile("|".join(map(re.escape, sorted(
+    {m for v in SECTION_MARKERS.values() for m in v} | {nfkc(m) for v in SECTION_MARKERS.values() for m in v},
+    key=len, reverse=True))))
+
+
+def _glued(doc: Document) -> Document | None:
+    """The crawler-text reading of a text or PDF document whose cells are glued to their labels, or None."""
+    if doc.glued or doc.fmt not in ("text", "pdf") or not looks_glued(doc.text):
+        return None
+    return Document(doc.fmt, glued_lines(doc.text, _HEADING_ENDS), doc.text, glued=True)
 
 
 def parse_bytes(data: bytes, source: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Report:

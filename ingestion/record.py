@@ -23,8 +23,31 @@ class Status(StrEnum):
     INFERRED = "inferred"
 
 
+class Rule(StrEnum):
+    """The rule that placed an :attr:`Status.INFERRED` cell (the ``rule`` of its :class:`Cell`).
+
+    A rule that chose the cells by an accounting identity makes that identity hold by
+    construction: the quality gate must not count it as evidence that the report adds up.
+    """
+
+    #: a run of digits split into the row's cells the one way its printed total allows
+    #: (table 3: the six applicant cells sum to the total; table 4: each block's results sum
+    #: to its total): identities 3 and 4 hold on the row by construction
+    ROW_TOTAL = "split_by_row_total"
+    #: as ROW_TOTAL, where the row alone left several splits and the column identities of
+    #: table 3 (1 and 2) left one: identities 1 to 3 hold on the table by construction
+    COLUMN_IDENTITIES = "split_by_column_identities"
+    #: a run of digits with exactly one split into the row's cells, whatever the values (table
+    #: 2, "000" into three cells): no identity used
+    ONLY_SPLIT = "only_split"
+    #: a value a PDF converter pulled out of its row together with a note (``| 规章 | 5 |  | 130 |``
+    #: then ``3（含修订 2 件）``), put back in the row's one empty cell: no identity used
+    MOVED_WITH_NOTE = "moved_with_note"
+
+
 class Cell(NamedTuple):
-    """One parsed cell: its value (None = blank or unread), the raw token, where it stood, its status.
+    """One parsed cell: its value (None = blank or unread), the raw token, where it stood, its status,
+    and for an inferred cell the :class:`Rule` that placed it ("" for every other cell).
 
     ``position`` is human-readable and points into the source: ``"line 84"`` for
     text layouts, ``"table 2 row 5 col 3"`` for HTML and Word tables, ``"page 3
@@ -35,6 +58,7 @@ class Cell(NamedTuple):
     raw: str
     position: str
     status: str = Status.VALUE
+    rule: str = ""
 
 
 def read_cell(value: Number | None, position: str = "") -> Cell:
@@ -91,7 +115,8 @@ class Report:
             out["warnings"] = list(self.warnings)
         if provenance:
             out["provenance"] = [
-                {"table": t, "row": r, "col": c, "raw": cell.raw, "position": cell.position, "status": cell.status}
+                {"table": t, "row": r, "col": c, "raw": cell.raw, "position": cell.position, "status": cell.status,
+                 **({"rule": cell.rule} if cell.rule else {})}
                 for t, r, c, cell in self.iter_cells()
             ]
         return out

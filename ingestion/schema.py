@@ -46,6 +46,7 @@ CELLS_SCHEMA = pa.schema(
         ("raw", pa.string()),
         ("position", pa.string()),
         ("status", pa.string()),  # value | blank | unread | inferred (ingestion.record.Status)
+        ("rule", pa.string()),  # what placed an inferred cell (ingestion.record.Rule); NULL for the others
     ]
 )
 
@@ -102,6 +103,7 @@ def cell_rows(report: Report, *, report_id: str) -> list[dict[str, Any]]:
             "raw": cell.raw,
             "position": cell.position,
             "status": str(cell.status),
+            "rule": str(cell.rule) if cell.rule else None,
         }
         for table, row, col, cell in report.iter_cells()
     ]
@@ -116,6 +118,7 @@ def cell_columns(report: Report, *, report_id: str) -> dict[str, list[Any]]:
     raws: list[str] = []
     positions: list[str] = []
     statuses: list[str] = []
+    rules: list[str | None] = []
     for table, row, col, cell in report.iter_cells():
         tables.append(table)
         rows.append(row)
@@ -124,8 +127,9 @@ def cell_columns(report: Report, *, report_id: str) -> dict[str, list[Any]]:
         raws.append(cell.raw)
         positions.append(cell.position)
         statuses.append(str(cell.status))
+        rules.append(str(cell.rule) if cell.rule else None)
     return {"report_id": [report_id] * len(tables), "table_name": tables, "row_key": rows, "col_key": cols,
-            "value": values, "raw": raws, "position": positions, "status": statuses}
+            "value": values, "raw": raws, "position": positions, "status": statuses, "rule": rules}
 
 
 def error_row(report_id: str, source_file: str, fmt: str, error: str, kind: ErrorKind, *, parser_version: str,

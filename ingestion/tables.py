@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
-from .layouts import Line
+from .digits import AMOUNT, COUNT, SIGNED, Split, read_run, splits, value_of
+from .layouts import NOTE_VALUE, Line, Run
 from .memo import Memo
-from .record import Cell, Status
+from .record import Cell, Rule, Status
 from .text import Token, normalize_label
 
 
@@ -78,8 +79,15 @@ class LabelMatcher:
         self._seen[norm] = best
         return best
 
+    def match_all(self, norm: str) -> set[int]:
+        """Indices of every slot an alias of which occurs in ``norm`` (not remembered: rarely used)."""
+        if self._regex is None or not norm:
+            return set()
+        return {self._owner[m.group(0)] for m in self._regex.finditer(norm)}
+
 
 _MATCH_CACHE = 1 << 15
+_INFO_HEAD = normalize_label("信息内容")  # the header of table 2's label column
 _MATCHERS: dict[int, tuple[Sequence[Slot], LabelMatcher]] = {}
 
 
@@ -96,6 +104,62 @@ def matcher_for(slots: Sequence[Slot]) -> LabelMatcher:
     return matcher
 
 
+def _header_words() -> str:
+    from .templates import APPLICANT_LABELS, PROACTIVE_FIELD_LABELS, REVIEW_RESULT_LABELS, REVIEW_ROW_LABELS
+
+    words = [label for label, _ in APPLICANT_LABELS.values()] + [label for label, _ in REVIEW_RESULT_LABELS.values()]
+    words += [part for label, _ in REVIEW_ROW_LABELS.values() for part in label.split("·")]
+    words += list(PROACTIVE_FIELD_LABELS.values())
+    words += ["申请人情况", "法人或其他组织", "信息内容", "采购总金额", "本年发件", "现行有效件",
+              "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)"]
+    return "\x00".join(normalize_label(w) for w in words)
+
+
+#: The form's column headers, each a word of this text ("\x00" between them).
+_HEADER_WORDS = _header_words()
+_HEADER_WORDS_DELIMITED = f"\x00{_HEADER_WORDS}\x00"
+# A converter's header for a table it found none for: 项目 | 数据1 | 数据2 … (or 列1, Col1)
+_GENERIC_HEADER = re.compile(r"^(?:项目|数据\d*|列\d+|col\d+|column\d+)$", re.IGNORECASE)
+
+
+def is_header_row(texts: Sequence[str]) -> bool:
+    """Whether every text of a row is a column header of the form, or a piece of one (a header word a
+    converter broke over lines: 商 / 业企业, 社会公 / 益组织), or a converter's generic header.  A row of
+    one text must hold a whole header word: one piece alone may be the rest of a row's label."""
+    whole = len(texts) == 1
+    for text in texts:
+        norm = normalize_label(text)
+        if not norm or _GENERIC_HEADER.match(norm):
+            continue
+        if (f"\x00{norm}\x00" not in _HEADER_WORDS_DELIMITED) if whole else (norm not in _HEADER_WORDS):
+            return False
+    return True
+
+
+# A row's label starts with its number: 1. （三） 一、 (1) (normalised: "1." "(三)" "一." "(1)")
+_ROW_NUMBER = re.compile(r"^(?:\((?:\d{1,2}|[一二三四五六七八九十]{1,3})\)|(?:\d{1,2}|[一二三四五六七八九十]{1,3})\.)")
+
+
+# The label of a group of rows, which holds no values of its own: 三、本年度办理结果, （三）不予公开 …
+_GROUP_LABEL = re.compile(r"^(?:三\.本年度办理结果|\([三四五六]\)(?:不予公开|无法提供|不予处理|其他处理)$)")
+
+
+def _continues(norm: str) -> bool:
+    """Whether a line's text goes on with the label of the line above: it starts with no row number."""
+    return _ROW_NUMBER.match(norm) is None
+
+
+def _continues_row(line: Line, label: int, events: list) -> bool:
+    """Whether a markdown row of empty cells is the last line of a label cut over rows, the row it
+    names already read from the lines above it."""
+    k = len(events) - 1
+    while k >= 0 and events[k] is None:  # across the lines of the label between (text only)
+        k -= 1
+    previous = events[k] if k >= 0 else None
+    return (isinstance(previous, _Run) and previous.anchor == label
+            and all(not t.raw for t in line.tokens) and _continues(line.norm))
+
+
 @dataclass(slots=True)
 class _Run:
     tokens: list[Token]
@@ -105,15 +169,33 @@ class _Run:
     stream: bool = False
     pad_right: bool = False
     first_cell_col: int = 0
+    markdown: bool = False
+    #: the index of a token put back in the run from a note line below it (Rule.MOVED_WITH_NOTE)
+    moved: int | None = None
+    #: the normalised text of a markdown row with values and no row label: it may begin a label
+    #: cut over rows, the row it names below ("" for every other run)
+    text: str = ""
 
 
 @dataclass
 class Placement:
-    """The outcome of placing one table: tokens per slot index, and warnings."""
+    """The outcome of placing one table: tokens per slot index, and warnings.
+
+    For crawler text whose cells are glued together (:func:`place_glued`) also the rule that
+    read each row from a run of digits (``inferred``: slot -> :class:`~ingestion.record.Rule`
+    value) and the rows a run leaves several readings of (``ambiguous``: slot -> its splits and the run).
+    """
 
     rows: dict[int, list[Token]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     labels_seen: set[int] = field(default_factory=set)
+    inferred: dict[int, str] = field(default_factory=dict)
+    ambiguous: dict[int, tuple[tuple[Split, ...], Run]] = field(default_factory=dict)
+    # (the two sets are shared empties until set: a placement per table, three per report)
+    #: rows found whose cells could not be read (a run that splits in no way, or in several)
+    unread: set[int] | frozenset[int] = frozenset()
+    #: the tokens (by id) put back in their row from a note line (Rule.MOVED_WITH_NOTE)
+    moved: set[int] | frozenset[int] = frozenset()
 
 
 def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") -> tuple[list[_Run], set[int]]:
@@ -131,6 +213,18 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
         header_end = max((i for i, ln in enumerate(lines[:first_value]) if ln.texts), default=-1)
     has_aliases = matcher.has_aliases
     match = matcher.match
+    # (table 2) whether the markdown table being read has a label column: its header says 信息内容,
+    # or a row names its label; a table of the values only (the labels stranded above it) has none
+    label_column = True
+    # A tall row PDF-to-markdown cuts into one row per line of its label, the values on one of
+    # them, the others literally empty: the row that names the label, printed with empty cells,
+    # while its values may still come on a line that goes on with the label (or none at all)
+    waiting: _Run | None = None
+    # ... or the row whose values came first, on a line that began the label, its end (the text
+    # that names the row) still to come on the lines below
+    opened: _Run | None = None
+    before = ""
+    left = align == "left"
     for i, line in enumerate(lines):
         texts = line.texts
         label = None
@@ -138,10 +232,18 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
             label = match(line.norm)
             if label is not None:
                 seen.add(label)
+            if left and line.markdown:
+                label_column = label is not None or _INFO_HEAD in line.norm or "第二十条" in line.norm
         tokens = line.tokens
         if tokens:
-            if line.row and texts and label is None and all(t.number is None and not t.raw for t in tokens):
-                tokens = []  # empty padding cells of a header row ("第二十条第（一）项 | |||")
+            if line.row and texts and (
+                    label is None and all(t.number is None for t in tokens)
+                    and (all(not t.raw for t in tokens) or line.markdown and is_header_row(texts))
+                    or label is not None and line.markdown and _continues_row(line, label, events)):
+                # empty padding cells of a header row ("第二十条第（一）项 | |||"), or its empty cells
+                # filled with "-" by a PDF converter ("| - | 商 | 科 | 社会公 | 法律服 | 其他 | - |"),
+                # or the empty cells of the last line of a label cut over rows
+                tokens = []
             elif (has_aliases and not seen) or i < header_end:
                 if line.row or texts:
                     if all(t.number is None for t in tokens):
@@ -152,32 +254,75 @@ def _runs(lines: Sequence[Line], matcher: LabelMatcher, align: str = "right") ->
             if texts:
                 events.append(label)
                 stream_run = None
+                if (waiting is not None or opened is not None) and (
+                        label is not None and (waiting is None or label != waiting.anchor)
+                        or not _continues(line.norm)):
+                    waiting = opened = None
+                elif opened is not None:
+                    opened.text += line.norm  # the label goes on ("（六）其他" / "处理")
+                # the text a tall row's first lines print with empty cells ("（六）其他" above "处理")
+                if line.markdown and label is None and line.tokens and not is_header_row(texts):
+                    before = before + line.norm if _continues(line.norm) else line.norm
+                elif before:
+                    before = ""
             continue
 
         if line.row or texts:
             previous = events[-1] if events else None
-            if (not line.texts and isinstance(previous, _Run) and previous.anchor is not None
-                    and all(t.number is None and not t.raw for t in previous.tokens)):
-                # a label row printed with empty cells, its values on the unlabelled row below
-                # (PDF-to-markdown splits a wrapped row this way).  Only literally empty
-                # cells: a row of "/" or NBSP blanks is a row of blank values.  The value
-                # row's first cells stand under the label row's label columns: skip them.
-                skip = previous.first_cell_col
-                if skip and len(tokens) > skip and all(t.number is None for t in tokens[:skip]):
+            if line.first_cell_col == NOTE_VALUE:
+                # "3（含修订 2 件）" below "| 规章 | 5 |  | 130 |": the value of the row's one empty cell,
+                # pulled out with the cell's note by a PDF converter; anywhere else, text
+                empty = [k for k, t in enumerate(previous.tokens) if not t.raw] if isinstance(previous, _Run) else []
+                if len(empty) == 1 and previous.markdown and previous.moved is None:
+                    previous.tokens[empty[0]] = tokens[0]
+                    previous.moved = empty[0]
+                else:
+                    events.append(None)
+                stream_run = None
+                waiting = opened = None
+                continue
+            if (waiting is not None and not all(t.number is None and not t.raw for t in tokens)
+                    and (not line.texts or label in (None, waiting.anchor) and _continues(line.norm))):
+                # a label row printed with empty cells, its values on the row below: unlabelled, or
+                # going on with the label.  Only literally empty cells: a row of "/" or NBSP blanks is
+                # a row of blank values.  An unlabelled value row's first cells stand under the label
+                # row's label columns: skip them.
+                skip = waiting.first_cell_col
+                if not line.texts and skip and len(tokens) > skip and all(t.number is None for t in tokens[:skip]):
                     tokens = tokens[skip:]
-                previous.tokens = list(tokens)
+                waiting.tokens = list(tokens)
+                waiting = opened = None
+            elif (opened is not None and label is not None and line.markdown
+                  and all(t.number is None and not t.raw for t in tokens)
+                  and (_continues(line.norm) or _GROUP_LABEL.match(opened.text))):
+                # the values stood on a row above, whose text began the label this row goes on with
+                # (or was the label of the row's group: "（三）不予公开" then "（1）属于国家秘密")
+                opened.anchor = label
+                waiting = opened = None
             else:
-                if align == "left" and line.markdown and not line.texts and not tokens[0].raw and len(tokens) > 1:
+                if (left and line.markdown and not texts and not tokens[0].raw and len(tokens) > 1
+                        and label_column):
                     tokens = tokens[1:]  # a markdown row without its label: its first column is the empty label cell
-                events.append(_Run(list(tokens), anchor=label if line.texts else None, pad_right=line.pad_right,
-                                   first_cell_col=line.first_cell_col))
+                run = _Run(list(tokens), label if texts else None, None, None, False, line.pad_right,
+                           line.first_cell_col, line.markdown)
+                events.append(run)
+                waiting = opened = None
+                if run.anchor is not None:
+                    if not tokens[0].raw and all(not t.raw for t in tokens):
+                        waiting = run  # (a row of values costs one look)
+                elif texts and line.markdown and not all(t.number is None and not t.raw for t in tokens):
+                    run.text = before + line.norm if _continues(line.norm) else line.norm
+                    opened = run
             stream_run = None
+            if before:
+                before = ""
         elif stream_run is not None:
             stream_run.tokens.extend(tokens)
         else:
             # one cell per line: stray blank lines (NBSP) follow a table, they do not precede a row
             stream_run = _Run(list(tokens), stream=True, pad_right=True)
             events.append(stream_run)
+            waiting = opened = None
     # The label printed next to each run: the nearest event before (after) it that is not
     # unrecognised text (the rest of a broken label), when that event is a label.
     runs: list[_Run] = []
@@ -300,6 +445,9 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
     matcher = matcher_for(slots)
     runs, seen = _runs(lines, matcher, align)
     result = Placement(labels_seen=seen)
+    moved = {id(run.tokens[run.moved]) for run in runs if run.moved is not None}
+    if moved:
+        result.moved = moved
 
     # Anchors must follow the printed order; one out of order is treated as unanchored.
     last = -1
@@ -317,6 +465,7 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
     bounds = [(-1, -1)] + [(i, r.anchor) for i, r in enumerate(runs) if r.anchor is not None] + [
         (len(runs), len(slots))
     ]
+    doubtful: set[int] = set()
     for (ri, si), (rj, sj) in zip(bounds, bounds[1:]):
         if 0 <= ri:
             _assign(result, runs[ri], si, slots, table, align)
@@ -339,6 +488,160 @@ def place(lines: Sequence[Line], slots: Sequence[Slot], table: str, align: str =
             f"{table}: {len(gap_runs)} value rows at {where} cannot be placed with certainty "
             f"among rows [{names}]; left unread"
         )
+        # a row printed with literally empty cells next to values that found no row may be a row
+        # whose label and values a converter printed on different lines: unread, not blank
+        for k, s in ((ri, si), (rj, sj)):
+            if 0 <= k < len(runs) and runs[k].tokens and all(not t.raw for t in runs[k].tokens):
+                doubtful.add(s)
+    if doubtful:
+        result.unread = set(doubtful)
+    for s in doubtful:
+        result.rows.pop(s, None)
+        result.warnings.append(f"{table}.{slots[s].key}: printed with empty cells next to value rows that "
+                               "could not be placed; left unread")
+    return result
+
+
+def split_tokens(split: Split, run: Run) -> list[Token]:
+    """The cell tokens of a run read as ``split``: the run's unit goes with its last cell."""
+    last = len(split.cells) - 1
+    return [Token(raw, value_of(raw), run.unit if k == last else "", f"{run.position} run cell {k + 1}")
+            for k, raw in enumerate(split.cells)]
+
+
+_WHY = {"none": "splits in no way that fits", "several": "splits in several ways that fit",
+        "many": "splits in too many ways",
+        "sign": "starts a signed cell with a '-' that may be a blank marker or its sign, so it splits in no sure way"}
+
+
+@dataclass
+class GluedTable:
+    """A table of crawler text before its runs are split: which rows each run fills."""
+
+    slots: Sequence[Slot]
+    table: str
+    kinds: list[list[str]]  # each slot's field kinds (ingestion.digits)
+    totals: bool
+    #: (run, the slots it fills) in the form's order
+    runs: list[tuple[Run, list[int]]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    labels_seen: set[int] = field(default_factory=set)
+
+    def omits_blanks(self) -> bool:
+        """Whether the table shows that its source prints blank cells as nothing, which makes any
+        split of a run a guess: a row label with no run after it (an empty row printed as
+        nothing), or a run too short for the cells of its rows."""
+        filled = {s for _, targets in self.runs for s in targets}
+        if self.labels_seen - filled:
+            return True
+        for run, targets in self.runs:
+            kinds = [k for s in targets for k in self.kinds[s]]
+            if len(kinds) > 1 and not splits(run.raw, kinds, (), limit=0):
+                return True
+        return False
+
+
+def glued_table(lines: Sequence[Line], slots: Sequence[Slot], table: str, *, totals: bool,
+                amount_fields: frozenset[str] = frozenset(), signed_fields: frozenset[str] = frozenset()
+                ) -> GluedTable:
+    """The :class:`~ingestion.layouts.Run` s of a section of crawler text and the rows they fill.
+
+    A run belongs to the row whose label is printed before it (in the form's order); in a table
+    without row labels (table 4), one run fills every row, or one run each fills them in order.
+    """
+    matcher = matcher_for(slots)
+    kinds = [[AMOUNT if f in amount_fields else SIGNED if f in signed_fields else COUNT for f in slot.fields]
+             for slot in slots]
+    out = GluedTable(slots, table, kinds, totals)
+    anchored: list[tuple[Run, list[int]]] = []
+    loose: list[Run] = []
+    label: int | None = None
+    last = -1
+    for line in lines:
+        if line.texts:
+            found = matcher.match(line.norm)
+            if found is not None:
+                # (every row named: crawler text may print rows with no cells one after another)
+                out.labels_seen |= matcher.match_all(line.norm)
+                label = found
+        for run in line.tokens:
+            if not isinstance(run, Run):
+                continue
+            if label is None:
+                loose.append(run)
+            elif label <= last:
+                out.warnings.append(f"{table}: label of row {slots[label].key} at {run.position} is out of order; "
+                                    "its run left unread")
+            else:
+                anchored.append((run, [label]))
+                last = label
+            label = None
+    out.runs = anchored
+    if loose:
+        taken = {targets[0] for _, targets in anchored}
+        free = [s for s in range(len(slots)) if s not in taken]
+        where = ", ".join(r.position for r in loose)
+        if matcher.has_aliases or not free:
+            out.warnings.append(f"{table}: {len(loose)} runs of cells at {where} follow no row label; left unread")
+        elif len(loose) == 1:
+            out.runs.append((loose[0], free))
+        elif len(loose) == len(free):
+            out.runs += [(run, [s]) for run, s in zip(loose, free)]
+        else:
+            out.warnings.append(f"{table}: {len(loose)} runs of cells at {where} for {len(free)} rows; left unread")
+    return out
+
+
+def place_glued(glued: GluedTable, *, split_runs: bool = True) -> Placement:
+    """Split the runs of a :class:`GluedTable` into its rows' cells, as :func:`ingestion.digits.read_run`
+    allows (with ``totals``, a row's last cell is the sum of the others; table 4: of each row).
+
+    A run that splits in no way, or in several, leaves its rows unread; ``ambiguous`` keeps the
+    splits of a one-row run (for the column identities of table 3).  Without ``split_runs``
+    (the source prints blank cells as nothing: :meth:`GluedTable.omits_blanks`) no run of several
+    cells is split where its cells are not separated.
+    """
+    slots, table = glued.slots, glued.table
+    result = Placement(warnings=list(glued.warnings), labels_seen=set(glued.labels_seen), unread=set())
+    for run, targets in glued.runs:
+        fields = [k for s in targets for k in glued.kinds[s]]
+        groups = tuple(slots[s].width for s in targets) if glued.totals else ()
+        reading = read_run(run.raw, fields, groups)
+        if not split_runs and len(fields) > 1 and (reading.rule or reading.candidates):
+            result.unread.update(targets)
+            result.warnings.append(f"{table}: the run {run.raw!r} at {run.position} is not split: the report prints "
+                                   "blank cells as nothing, so any split may be wrong; left unread")
+            continue
+        if reading.split is not None:
+            tokens = split_tokens(reading.split, run)
+            k = 0
+            for s in targets:
+                result.rows[s] = tokens[k: k + slots[s].width]
+                k += slots[s].width
+                if reading.rule:
+                    result.inferred[s] = reading.rule
+            continue
+        if reading.candidates and len(targets) == 1:
+            result.ambiguous[targets[0]] = (reading.candidates, run)
+            continue
+        unread = targets
+        if reading.candidates:  # a run over several rows: a row every split reads alike is read
+            unread = []
+            k = 0
+            for s in targets:
+                width = slots[s].width
+                if len({sp.cells[k: k + width] for sp in reading.candidates}) == 1:
+                    result.rows[s] = split_tokens(reading.candidates[0], run)[k: k + width]
+                    result.inferred[s] = Rule.ROW_TOTAL
+                else:
+                    unread.append(s)
+                k += width
+            if not unread:
+                continue
+        result.unread.update(unread)
+        names = ", ".join(slots[s].key for s in unread)
+        result.warnings.append(f"{table}: the run {run.raw!r} at {run.position} {_WHY[reading.why or 'none']} "
+                               f"into the cells of [{names}]; left unread")
     return result
 
 
@@ -405,7 +708,7 @@ def fill_row(cells: dict[str, Cell], fields: Sequence[str], tokens: Sequence[Tok
     for f, token in zip(fields, tokens):
         raw, number, unit, position = token
         if number is None:
-            cells[f] = _new_cell(Cell, (None, raw, position, _BLANK))
+            cells[f] = _new_cell(Cell, (None, raw, position, _BLANK, ""))
             continue
         key = None
         if unit or f in amount_fields:
@@ -426,4 +729,4 @@ def fill_row(cells: dict[str, Cell], fields: Sequence[str], tokens: Sequence[Tok
             cells[f], warning = to_cell(token, f, f in amount_fields, f"{table}.{row}.{f}")
             warnings.append(warning)
         else:
-            cells[f] = _new_cell(Cell, (value, raw, position, _VALUE))
+            cells[f] = _new_cell(Cell, (value, raw, position, _VALUE, ""))

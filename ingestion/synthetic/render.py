@@ -22,6 +22,13 @@ statistical tables -- laid out the way one family of real sources lays them out:
 ``html``       a full HTML page with ``rowspan``/``colspan`` tables
 =============  ==============================================================
 
+and the layouts of :mod:`.render_converted`: ``crawler`` (tables flattened to their inner
+text, cells glued together), ``md_converter`` (a PDF-to-markdown converter's output),
+``saved_page`` (a whole page saved as text by a crawler), ``saved_html`` (a whole page
+saved as HTML) and ``word_html`` (Word's "save as web page"). Where a layout loses what a
+cell needs to be read with certainty, :func:`expected` says which cells come back unread
+and which inferred.
+
 Every layout can be written in every encoding of :data:`ENCODINGS`.  ``seed``
 varies everything the form does not fix -- label punctuation and numbering,
 blank-cell tokens, units of amounts, where PDF extraction breaks a label or
@@ -60,16 +67,19 @@ from ..templates import (
 )
 from ..text import normalize_label
 
-__all__ = ["LAYOUTS", "ENCODINGS", "EXTENSIONS", "render", "render_text", "file_name"]
+__all__ = ["LAYOUTS", "ENCODINGS", "EXTENSIONS", "Unrenderable", "expected", "render", "render_text", "file_name"]
 
 #: Every layout :func:`render` writes.
 LAYOUTS: tuple[str, ...] = (
     "pipe", "tab_cells", "cell_lines", "nbsp_cells", "pdf_spaces", "pdf_text", "markdown", "html",
+    # (render_converted.py)
+    "crawler", "md_converter", "saved_page", "saved_html", "word_html",
 )
 #: Every encoding :func:`render` writes (``utf-8-sig`` = UTF-8 with a BOM).
 ENCODINGS: tuple[str, ...] = ("utf-8", "utf-8-sig", "gb18030")
 #: The file extension a rendered report of each layout would carry.
-EXTENSIONS: dict[str, str] = {**{layout: ".txt" for layout in LAYOUTS}, "markdown": ".md", "html": ".html"}
+EXTENSIONS: dict[str, str] = {**{layout: ".txt" for layout in LAYOUTS}, "markdown": ".md", "md_converter": ".md",
+                               "html": ".html", "saved_html": ".html", "word_html": ".htm"}
 
 NBSP = "\xa0"
 
@@ -141,7 +151,8 @@ class _Style:
 
 def _make_style(seed: int, layout: str) -> _Style:
     """Every variation of one rendering, drawn from ``seed`` (and the layout)."""
-    rng = random.Random(seed * 8 + LAYOUTS.index(layout))
+    k = LAYOUTS.index(layout)
+    rng = random.Random(seed * 8 + k if k < 8 else f"{seed}-{layout}")  # (the first eight as they always were)
     r = rng.random
     pdf = layout.startswith("pdf")
     if pdf:
@@ -1264,6 +1275,8 @@ def _lay_pdf(rep: Report, sty: _Style, doc: _Doc, encoding: str) -> str:
 # Entry points
 # --------------------------------------------------------------------------------------------
 
+from . import render_converted as _converted  # noqa: E402  (it uses this module's helpers)
+
 _LAYOUT_FUNCS = {
     "pipe": _lay_pipe,
     "tab_cells": _lay_tab_cells,
@@ -1273,7 +1286,12 @@ _LAYOUT_FUNCS = {
     "pdf_text": _lay_pdf,
     "markdown": _lay_markdown,
     "html": _lay_html,
+    **_converted.LAYOUT_FUNCS,
 }
+assert set(_LAYOUT_FUNCS) == set(LAYOUTS)
+
+#: A record printed in a layout that cannot carry it without the parser misreading a cell.
+Unrenderable = _converted.Unrenderable
 
 
 def render_text(report: Report, layout: str, *, seed: int = 0, encoding: str = "utf-8") -> str:
@@ -1285,6 +1303,21 @@ def render_text(report: Report, layout: str, *, seed: int = 0, encoding: str = "
     sty = _make_style(seed, layout)
     doc = _doc(report, sty)
     return _LAYOUT_FUNCS[layout](report, sty, doc, encoding)
+
+
+def expected(report: Report, layout: str, *, seed: int = 0) -> Report:
+    """The record :func:`ingestion.parse.parse_bytes` returns for ``render(report, layout, seed=seed)``.
+
+    The record itself, but in a layout that loses what some cells need to be read with
+    certainty (``crawler``: runs of digits that split in several ways) those come back unread,
+    and the cells read by a rule come back inferred with their rule.  Raises
+    :class:`Unrenderable` where the layout would make the parser misread a cell.
+    """
+    if layout not in _converted.EXPECTED_FUNCS:
+        return Report.from_json(report.to_json())
+    sty = _make_style(seed, layout)
+    doc = _doc(report, sty)
+    return _converted.EXPECTED_FUNCS[layout](report, sty, doc)
 
 
 def render(report: Report, layout: str, *, seed: int = 0, encoding: str = "utf-8") -> bytes:

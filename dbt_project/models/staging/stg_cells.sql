@@ -9,5 +9,6 @@ select
     cast(value as double)        as value,
     cast(raw as varchar)         as raw_token,
     cast(position as varchar)    as source_position,
-    cast(status as varchar)      as status
+    cast(status as varchar)      as status,
+    cast(rule as varchar)        as rule
 from {{ source('raw', 'cells') }}
