@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ingestion.parse import parse_file
+from ingestion.synthetic import synth
 from ingestion.synthetic.render import ENCODINGS, LAYOUTS
 from ingestion.synthetic.synth import BREAKABLE, broken_identities, generate, read_corpus, write_corpus
 from orchestration.cli import app
@@ -156,3 +157,14 @@ def test_the_manifest_names_each_reports_body(corpus: Path) -> None:
         assert len(entry["division"]) == 6
         if golden.get("division_code"):
             assert golden["division_code"] == entry["division"]
+
+
+def test_township_names_stay_unique_and_free_of_digits_past_the_pool():
+    """Past the pool's cube (a national year's corpus) a township gets a fourth character, not a
+    digit: the parser rightly takes no agency from a title whose name holds one."""
+    k = len(synth._TOWN_CHARS)
+    numbers = [*range(0, 50), *range(k ** 3 - 50, k ** 3 + 50), *range(3 * k ** 3, 3 * k ** 3 + 50)]
+    names = [synth._town(n) for n in numbers]
+    assert len(set(names)) == len(names)
+    assert not any(ch.isdigit() for name in names for ch in name)
+    assert {len(synth._town(n)) for n in (0, k ** 3 - 1)} == {3} and len(synth._town(k ** 3)) == 4
