@@ -422,6 +422,10 @@ _MARKS = "/／\\\\—–─－\\-\xa0"
 _RUN = re.compile(rf"(?:[{_MARKS}+]*[0-9]|[{_MARKS}])(?:[0-9 {_MARKS}+]|\.(?=[0-9]))*")
 _BLANK_MARK = re.compile(f"[{_MARKS}]")
 _RUN_UNIT = re.compile(r"万元|亿元|元|件|个|条|项|次")
+# A run with one of these units followed by a clause's end ("共办理行政许可15件，") is prose, not a
+# cell (NFKC has made "，" ",", "；" ";"; "。" stays)
+_PROSE_UNITS = frozenset({"件", "项", "条"})
+_CLAUSE_ENDS = frozenset(",.;。、")
 # Digits that are text: a date or a share (2023年, 12月, 5%), a page (第3页)
 _TEXT_AFTER = frozenset("年月日号时分秒%页")  # (a set of characters: "" is not in it)
 _CN_NUM = "一二三四五六七八九十"
@@ -501,6 +505,8 @@ def glued_lines(text: str, heading_ends: re.Pattern[str] | None = None) -> list[
                 continue  # numbering "(1)", a date, a share: text
             unit_m = _RUN_UNIT.match(line, b)
             unit = unit_m.group() if unit_m else ""
+            if unit in _PROSE_UNITS and line[b + len(unit): b + len(unit) + 1] in _CLAUSE_ENDS:
+                continue  # "行政许可15件，": a number in a sentence, not a cell
             pieces = _cut_text(line[pos:a], heading_ends)
             for piece in pieces[:-1]:
                 out.append(Line(where, (piece.strip(),), ()))

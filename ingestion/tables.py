@@ -526,13 +526,15 @@ class GluedTable:
     runs: list[tuple[Run, list[int]]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     labels_seen: set[int] = field(default_factory=set)
+    #: rows left unread before any split: named before several runs, or out of the form's order
+    unread: set[int] = field(default_factory=set)
 
     def omits_blanks(self) -> bool:
         """Whether the table shows that its source prints blank cells as nothing, which makes any
         split of a run a guess: a row label with no run after it (an empty row printed as
         nothing), or a run too short for the cells of its rows."""
         filled = {s for _, targets in self.runs for s in targets}
-        if self.labels_seen - filled:
+        if self.labels_seen - filled - self.unread:
             return True
         for run, targets in self.runs:
             kinds = [k for s in targets for k in self.kinds[s]]
@@ -553,29 +555,47 @@ def glued_table(lines: Sequence[Line], slots: Sequence[Slot], table: str, *, tot
     kinds = [[AMOUNT if f in amount_fields else SIGNED if f in signed_fields else COUNT for f in slot.fields]
              for slot in slots]
     out = GluedTable(slots, table, kinds, totals)
-    anchored: list[tuple[Run, list[int]]] = []
+    claims: list[tuple[Run, int]] = []
     loose: list[Run] = []
     label: int | None = None
-    last = -1
     for line in lines:
         if line.texts:
             found = matcher.match(line.norm)
             if found is not None:
                 # (every row named: crawler text may print rows with no cells one after another)
                 out.labels_seen |= matcher.match_all(line.norm)
-                label = found
+            # a run whose own line names no row is loose: it never inherits an earlier line's label
+            label = found
         for run in line.tokens:
             if not isinstance(run, Run):
                 continue
             if label is None:
                 loose.append(run)
-            elif label <= last:
-                out.warnings.append(f"{table}: label of row {slots[label].key} at {run.position} is out of order; "
-                                    "its run left unread")
             else:
-                anchored.append((run, [label]))
-                last = label
+                claims.append((run, label))
             label = None
+    # a row named before more than one run (a number in prose above the table, a label printed
+    # twice): which run is its own is a guess, so every run that claimed it is left unread
+    count: dict[int, int] = {}
+    for _, s in claims:
+        count[s] = count.get(s, 0) + 1
+    for s in sorted(s for s, n in count.items() if n > 1):
+        where = ", ".join(run.position for run, t in claims if t == s)
+        out.warnings.append(f"{table}: the label of row {slots[s].key} comes before {count[s]} runs (at {where}); "
+                            "each left unread")
+        out.unread.add(s)
+    anchored: list[tuple[Run, list[int]]] = []
+    last = -1
+    for run, s in claims:
+        if s in out.unread:
+            continue
+        if s <= last:
+            out.warnings.append(f"{table}: label of row {slots[s].key} at {run.position} is out of order; "
+                                "its run left unread")
+            out.unread.add(s)
+            continue
+        anchored.append((run, [s]))
+        last = s
     out.runs = anchored
     if loose:
         taken = {targets[0] for _, targets in anchored}
@@ -602,7 +622,7 @@ def place_glued(glued: GluedTable, *, split_runs: bool = True) -> Placement:
     cells is split where its cells are not separated.
     """
     slots, table = glued.slots, glued.table
-    result = Placement(warnings=list(glued.warnings), labels_seen=set(glued.labels_seen), unread=set())
+    result = Placement(warnings=list(glued.warnings), labels_seen=set(glued.labels_seen), unread=set(glued.unread))
     for run, targets in glued.runs:
         fields = [k for s in targets for k in glued.kinds[s]]
         groups = tuple(slots[s].width for s in targets) if glued.totals else ()

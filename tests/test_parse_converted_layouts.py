@@ -458,3 +458,31 @@ def test_a_dash_glued_to_a_signed_cell_may_be_its_minus_sign_so_the_row_is_unrea
     assert {f: (c.value, c.status) for f, c in got.proactive["fees"].items()} == {
         "prev_items": (None, Status.UNREAD), "change": (None, Status.UNREAD)}
     assert any("'-13'" in w and "sign" in w for w in got.warnings)
+
+
+def _proactive(got) -> dict[str, tuple]:
+    return {k: tuple((c.value, c.status) for c in row.values()) for k, row in got.proactive.items()}
+
+
+def test_a_number_in_prose_above_the_table_is_no_cell_of_it() -> None:
+    """'本年度共办理行政许可15件，行政处罚3件。' above table 2 once read 15 and 3 where the table says 0."""
+    base = _crawler({}).decode()
+    prose = base.replace("二、主动公开政府信息情况\n", "二、主动公开政府信息情况\n本年度共办理行政许可15件，行政处罚3件。\n")
+    got = parse_bytes(prose.encode(), "prose.txt")
+    assert _proactive(got) == _proactive(parse_bytes(base.encode(), "base.txt"))
+    assert got.proactive["licensing"]["decisions"].value == 0
+    assert not got.cell_keys(Status.UNREAD)  # tables 3 and 4 still split: nothing was dropped
+    # a prose number that is not a clause of its own: both runs after the label are unread, never the first
+    prose = base.replace("二、主动公开政府信息情况\n", "二、主动公开政府信息情况\n本年度共办理行政许可15件\n")
+    got = parse_bytes(prose.encode(), "prose2.txt")
+    assert got.proactive["licensing"]["decisions"].status == Status.UNREAD
+    assert got.proactive["penalty"]["decisions"].value == 0
+    assert got.applications["granted"][0].status != Status.UNREAD  # the other tables are still split
+
+
+def test_a_run_after_text_that_names_no_row_inherits_no_label() -> None:
+    """'（二）部份公开1/////1' (a typo): the run is not 予以公开's (printed with no cells before it)."""
+    text = _crawler({"三、本年度办理结果（一）予以公开": "", "（二）部分公开": "1/////1"}).decode()
+    got = parse_bytes(text.replace("（二）部分公开", "（二）部份公开").encode(), "typo.txt")
+    for key in ("granted", "partially_granted"):
+        assert [c.status for c in got.applications[key]] == [Status.UNREAD] * 7
