@@ -122,15 +122,14 @@ def _template(proactive: Sequence[Line], year: int | None) -> str:
 
 
 def _fill(section: Sequence[Line], slots: Sequence[Slot], table: str, warnings: list[str],
-          amount_fields: frozenset[str] = frozenset(), glued: GluedTable | None = None, split_runs: bool = True
+          amount_fields: frozenset[str] = frozenset(), glued: GluedTable | None = None
           ) -> tuple[dict[str, dict[str, Cell]], list[str]]:
     """Place a section into its slots; returns cells per row key and the keys of rows not found.
 
-    ``glued``: the section is crawler text, its runs of digits split into the rows' cells
-    (``split_runs``: where the cells are not separated too).
+    ``glued``: the section is crawler text, its runs of digits split into the rows' cells.
     """
     if glued is not None:
-        placement = place_glued(glued, split_runs=split_runs)
+        placement = place_glued(glued)
     else:
         # table 2 prints a row's fields right after its label; tables 3 and 4 in the rightmost columns
         placement = place(section, slots, table, align="left" if table == "proactive" else "right")
@@ -213,15 +212,12 @@ def parse_document(doc: Document, source: str) -> Report:
     slots = _APP_SLOTS[variant]
     template = _template(sections["proactive"], meta.year)
     glued: dict[str, GluedTable | None] = dict.fromkeys(("applications", "proactive", "reviews"))
-    split_runs = True
-    if doc.glued:  # crawler text: tables 3 and 4 split by their totals; no split if blanks print as nothing
+    if doc.glued:  # crawler text: runs split where one reading fits (tables 3 and 4: by their totals too)
         glued["applications"] = glued_table(app_section, slots, "applications", totals=True)
         glued["proactive"] = glued_table(sections["proactive"], _PROACTIVE_SLOTS[template], "proactive",
                                          totals=False, amount_fields=AMOUNT_FIELDS, signed_fields=SIGNED_FIELDS)
         glued["reviews"] = glued_table(sections["reviews"], _REVIEW_SLOTS, "reviews", totals=True)
-        split_runs = not any(t.omits_blanks() for t in glued.values() if t is not None)
-    app_rows, missing = _fill(app_section, slots, "applications", warnings, glued=glued["applications"],
-                              split_runs=split_runs)
+    app_rows, missing = _fill(app_section, slots, "applications", warnings, glued=glued["applications"])
     if missing and (len(missing) * 2 > len(slots) or slots[-1].key in missing and not warnings):
         raise ParseError(source, f"table 3 incomplete: rows {', '.join(missing)} not found",
                          ErrorKind.INCOMPLETE_TABLE)
@@ -230,7 +226,7 @@ def parse_document(doc: Document, source: str) -> Report:
 
     if sections["proactive"]:
         pro_rows, pro_missing = _fill(sections["proactive"], _PROACTIVE_SLOTS[template], "proactive", warnings,
-                                      AMOUNT_FIELDS, glued=glued["proactive"], split_runs=split_runs)
+                                      AMOUNT_FIELDS, glued=glued["proactive"])
         for key in pro_missing:
             warnings.append(f"proactive.{key}: row not found; left unread")
     else:
@@ -239,7 +235,7 @@ def parse_document(doc: Document, source: str) -> Report:
 
     if sections["reviews"]:
         rev_rows, rev_missing = _fill(sections["reviews"], _REVIEW_SLOTS, "reviews", warnings,
-                                      glued=glued["reviews"], split_runs=split_runs)
+                                      glued=glued["reviews"])
         for key in rev_missing:
             warnings.append(f"reviews.{key}: row not found; left unread")
     else:
