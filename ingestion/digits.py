@@ -27,13 +27,11 @@ from decimal import Decimal
 from itertools import product
 from typing import Mapping, Sequence
 
-from .text import nfkc
+from .text import BLANK_MARKS, nfkc_keep_nbsp
 
 #: Field kinds: a count (a whole number), a signed count (本年增/减) and an amount (decimals allowed).
 COUNT, SIGNED, AMOUNT = "count", "signed", "amount"
 
-#: Blank-cell markers a run may hold, longest first (the tokens of text.classify that are no letter).
-BLANK_MARKS: tuple[str, ...] = ("——", "—-", "--", "—", "–", "－", "─", "-", "/", "／", "\\", "\xa0")
 _DIGITS = frozenset("0123456789")
 _SIGNS = frozenset("+-")
 #: Signs a doubtful reading also allows: a dash typed for a minus sign ("–13", "—13")
@@ -60,8 +58,7 @@ class Split:
 def normalise_run(run: str) -> str:
     """The run as the splitter reads it: NFKC (full-width digits to ASCII), spaces one space; an
     NBSP (``&nbsp;``, an empty cell) stays one: it is a blank marker."""
-    text = nfkc(run.replace("\xa0", "\x00")).replace("\x00", "\xa0").replace("−", "-")
-    return _SPACES.sub(" ", text).strip(" ")
+    return _SPACES.sub(" ", nfkc_keep_nbsp(run)).strip(" ")
 
 
 _SPACES = re.compile(r"[ \t\u3000]+")
@@ -117,7 +114,8 @@ def _is_cut(s: str, end: int) -> bool:
 MAX_RUN = 240
 
 
-_Partial = tuple  # (cells, starts, cut): a split of part of a run
+#: (cells, starts, cut): a split of part of a run
+_Partial = tuple[tuple[str, ...], tuple[int, ...], bool]
 #: A count of more digits than this is no count of the form: such a cell is never read.
 MAX_DIGITS = 12
 #: How many steps one run's search may take (a run that needs more is unread, see TooManyReadings).
