@@ -27,15 +27,15 @@ from decimal import Decimal
 from itertools import product
 from typing import Mapping, Sequence
 
-from .text import nfkc
+from .text import BLANK_MARKS, nfkc_keep_nbsp
 
 #: Field kinds: a count (a whole number), a signed count (本年增/减) and an amount (decimals allowed).
 COUNT, SIGNED, AMOUNT = "count", "signed", "amount"
 
-#: Blank-cell markers a run may hold, longest first (the tokens of text.classify that are no letter).
-BLANK_MARKS: tuple[str, ...] = ("——", "—-", "--", "—", "–", "－", "─", "-", "/", "／", "\\", "\xa0")
 _DIGITS = frozenset("0123456789")
 _SIGNS = frozenset("+-")
+#: Signs a doubtful reading also allows: a dash typed for a minus sign ("–13", "—13")
+_DOUBTFUL_SIGNS = frozenset("+-–—")
 
 #: A row with more splits than this is unread without further ado (and the column identities
 #: are not tried on it): so many readings say nothing certain.
@@ -58,25 +58,24 @@ class Split:
 def normalise_run(run: str) -> str:
     """The run as the splitter reads it: NFKC (full-width digits to ASCII), spaces one space; an
     NBSP (``&nbsp;``, an empty cell) stays one: it is a blank marker."""
-    text = nfkc(run.replace("\xa0", "\x00")).replace("\x00", "\xa0").replace("−", "-")
-    return _SPACES.sub(" ", text).strip(" ")
+    return _SPACES.sub(" ", nfkc_keep_nbsp(run)).strip(" ")
 
 
 _SPACES = re.compile(r"[ \t\u3000]+")
 
 
 def value_of(raw: str) -> Decimal | None:
-    """The number of a cell of a split; None for a blank marker."""
-    if raw in BLANK_MARKS:
+    """The number of a cell of a split; None for a blank marker (or a cell printed as nothing)."""
+    if not raw or raw in BLANK_MARKS:
         return None
     return Decimal(raw)
 
 
-def _number_ends(s: str, i: int, kind: str) -> list[int]:
-    """The ends of every number of ``kind`` that starts at ``s[i]``."""
+def _number_ends(s: str, i: int, kind: str, doubtful: bool = False) -> list[int]:
+    """The ends of every number of ``kind`` that starts at ``s[i]`` (``doubtful``: a dash may be a sign)."""
     n = len(s)
     j = i
-    if kind == SIGNED and j < n and s[j] in _SIGNS:
+    if kind == SIGNED and j < n and s[j] in (_DOUBTFUL_SIGNS if doubtful else _SIGNS):
         j += 1
     if j >= n or s[j] not in _DIGITS:
         return []
@@ -97,9 +96,12 @@ def _number_ends(s: str, i: int, kind: str) -> list[int]:
     return ends
 
 
-def _cell_ends(s: str, i: int, kind: str) -> list[int]:
-    """The ends of every cell of ``kind`` that starts at ``s[i]``: a blank marker or a number."""
+def _cell_ends(s: str, i: int, kind: str, doubtful: bool = False) -> list[int]:
+    """The ends of every cell of ``kind`` that starts at ``s[i]``: a blank marker or a number
+    (``doubtful``: also a cell printed as nothing, and a number signed with a dash)."""
     ends = [i + len(mark) for mark in BLANK_MARKS if s.startswith(mark, i)]
+    if doubtful:
+        return [i, *ends, *_number_ends(s, i, kind, True)]
     return ends + _number_ends(s, i, kind)
 
 
@@ -112,7 +114,8 @@ def _is_cut(s: str, end: int) -> bool:
 MAX_RUN = 240
 
 
-_Partial = tuple  # (cells, starts, cut): a split of part of a run
+#: (cells, starts, cut): a split of part of a run
+_Partial = tuple[tuple[str, ...], tuple[int, ...], bool]
 #: A count of more digits than this is no count of the form: such a cell is never read.
 MAX_DIGITS = 12
 #: How many steps one run's search may take (a run that needs more is unread, see TooManyReadings).
@@ -123,8 +126,13 @@ class TooManyReadings(Exception):
     """A run whose splits would take more than :data:`MAX_STEPS` steps to list: it is left unread."""
 
 
-def splits(run: str, kinds: Sequence[str], groups: Sequence[int] = (), limit: int = MAX_SPLITS) -> list[Split]:
+def splits(run: str, kinds: Sequence[str], groups: Sequence[int] = (), limit: int = MAX_SPLITS,
+           doubtful: bool = False) -> list[Split]:
     """The splits of ``run`` into ``len(kinds)`` cells, at most ``limit + 1`` of them.
+
+    ``doubtful``: also every reading a source may mean that the run cannot rule out: a blank
+    cell printed as nothing (a cell ``""``), a dash typed for a signed cell's minus sign
+    (``"–13"``, ``"—13"``).
 
     ``groups`` are the sizes of consecutive blocks whose last cell is the block's printed
     total (table 3: ``(7,)``; table 4: ``(5, 5, 5)``; counts only): only splits where each
@@ -141,8 +149,8 @@ def splits(run: str, kinds: Sequence[str], groups: Sequence[int] = (), limit: in
         return []
     if groups:
         assert sum(groups) == len(kinds) and all(k == COUNT for k in kinds), (groups, kinds)
-        return _block_splits(s, tuple(groups), limit + 1)
-    return _free_splits(s, tuple(kinds), limit + 1)
+        return _block_splits(s, tuple(groups), limit + 1, doubtful)
+    return _free_splits(s, tuple(kinds), limit + 1, doubtful)
 
 
 def _join(s: str, raw: str, i: int, end: int, rest: list[_Partial]) -> list[_Partial]:
@@ -150,7 +158,7 @@ def _join(s: str, raw: str, i: int, end: int, rest: list[_Partial]) -> list[_Par
     return [((raw,) + cells, (i,) + starts, cut or c) for cells, starts, c in rest]
 
 
-def _free_splits(s: str, kinds: tuple[str, ...], cap: int) -> list[Split]:
+def _free_splits(s: str, kinds: tuple[str, ...], cap: int, doubtful: bool = False) -> list[Split]:
     """Every split of ``s`` into cells of ``kinds`` (at most ``cap``)."""
     n, width = len(s), len(kinds)
     memo: dict[tuple[int, int], list[_Partial]] = {}
@@ -169,8 +177,8 @@ def _free_splits(s: str, kinds: tuple[str, ...], cap: int) -> list[Split]:
         out: list[_Partial] = []
         if f == width:
             out = [((), (), False)] if i == n else []
-        elif n - i >= width - f:  # a character per cell at least
-            for end in _cell_ends(s, i, kinds[f]):
+        elif doubtful or n - i >= width - f:  # a character per cell at least (unless cells may be empty)
+            for end in _cell_ends(s, i, kinds[f], doubtful):
                 out += _join(s, s[i:end], i, end, free(end, f + 1))
                 if len(out) >= cap:
                     del out[cap:]
@@ -181,7 +189,7 @@ def _free_splits(s: str, kinds: tuple[str, ...], cap: int) -> list[Split]:
     return [Split(c, st, cut) for c, st, cut in free(0, 0)]
 
 
-def _block_splits(s: str, groups: tuple[int, ...], cap: int) -> list[Split]:
+def _block_splits(s: str, groups: tuple[int, ...], cap: int, doubtful: bool = False) -> list[Split]:
     """The splits of ``s`` into blocks of counts whose last cell is the sum of the others (at most ``cap``)."""
     n = len(s)
     width = sum(groups)
@@ -197,6 +205,8 @@ def _block_splits(s: str, groups: tuple[int, ...], cap: int) -> list[Split]:
         """(end, value) of every cell at ``i`` ending by ``stop`` whose value is at most ``most``
         (None: any): blank markers (0), then numbers, shortest first."""
         out = [(i + len(mark), 0) for mark in BLANK_MARKS if s.startswith(mark, i) and i + len(mark) <= stop]
+        if doubtful and i <= stop:
+            out.insert(0, (i, 0))  # a blank cell printed as nothing
         if i < n and s[i] in _DIGITS:
             if s[i] == "0":
                 if i + 1 <= stop:
@@ -223,7 +233,7 @@ def _block_splits(s: str, groups: tuple[int, ...], cap: int) -> list[Split]:
                 if e == end and value == rest:
                     return [((s[i:end],), (i,), _is_cut(s, end))]
             return []
-        if t - i < left or not _may_sum(s, i, t, left, rest):
+        if (t - i < left and not doubtful) or not _may_sum(s, i, t, left, rest, doubtful):
             return []
         key = (i, t, left, rest)
         hit = memo_parts.get(key)
@@ -233,7 +243,7 @@ def _block_splits(s: str, groups: tuple[int, ...], cap: int) -> list[Split]:
         if steps[0] > MAX_STEPS:
             raise TooManyReadings(s)
         out: list[_Partial] = []
-        for end, value in cells_at(i, t - left + 1, rest):
+        for end, value in cells_at(i, t if doubtful else t - left + 1, rest):
             out += _join(s, s[i:end], i, end, parts(end, t, left - 1, rest - value))
             if len(out) >= cap:
                 del out[cap:]
@@ -255,17 +265,21 @@ def _block_splits(s: str, groups: tuple[int, ...], cap: int) -> list[Split]:
         out: list[_Partial] = []
         n_parts = groups[b] - 1
         later = width - firsts[b] - groups[b]  # cells after this block: a character each at least
-        for t in range(i + n_parts, n - later):
-            if s[t] == " ":
+        if doubtful:  # (no character at all where cells may be printed as nothing)
+            first_t, stop = i, n
+        else:
+            first_t, stop = i + n_parts, n - later
+        for t in range(first_t, stop + 1 if doubtful else stop):
+            if t < n and s[t] == " ":
                 continue
             m = t - i
-            for t_end, total in cells_at(t, n - later, None):
+            for t_end, total in cells_at(t, stop, None):
                 if not later and t_end != n:
                     continue
                 digits = t_end - t
                 if m > n_parts * (max(digits, 2) + 1):
                     continue  # no part is larger than the total, so none is longer (nor a blank marker)
-                if total >= 10 and digits > m - n_parts + 2:
+                if total >= 10 and digits > (m + 1 if doubtful else m - n_parts + 2):
                     break  # the parts' sum has at most one digit more than their longest
                 front = parts(i, t, n_parts, total)
                 if not front:
@@ -283,17 +297,19 @@ def _block_splits(s: str, groups: tuple[int, ...], cap: int) -> list[Split]:
     return [Split(c, st, cut) for c, st, cut in block(0, 0)]
 
 
-def _may_sum(s: str, i: int, t: int, parts: int, rest: int) -> bool:
+def _may_sum(s: str, i: int, t: int, parts: int, rest: int, doubtful: bool = False) -> bool:
     """Whether ``s[i:t]`` may split into ``parts`` numbers summing to ``rest``: bounds by length
-    (digits only; with blanks or spaces in the way, always)."""
+    (digits only; with blanks or spaces in the way, always; ``doubtful``: parts may be empty)."""
     m = t - i
-    if m < parts:
+    if m < parts and not doubtful:
         return False
     for k in range(i, t):
         if s[k] not in _DIGITS:
             return True
-    # the largest part is one of m - parts + 1 digits at most: the sum is below parts * 10 ** that
-    if m - parts + 1 <= 18 and rest >= 10 ** (m - parts + 1) * parts:
+    # the largest part is one of m - parts + 1 digits at most (m, where parts may be empty): the
+    # sum is below parts * 10 ** that
+    longest_most = m if doubtful else m - parts + 1
+    if longest_most <= 18 and rest >= 10 ** longest_most * parts:
         return False
     # some part has ceil(m / parts) digits at least, so (no leading zeros) is that large
     longest = -(-m // parts)
@@ -313,48 +329,63 @@ class Reading:
     rule: str
     candidates: tuple[Split, ...] = ()
     #: why a run is unread: "none" (no split fits), "several" (more than one), "many" (too many to
-    #: list), "sign" (a "-" glued to a signed cell's digits: a blank marker or that cell's minus sign)
+    #: list), "empty" (some reading has a blank cell printed as nothing), "sign" (a dash glued to a
+    #: signed cell's digits: a blank marker or that cell's minus sign)
     why: str = ""
 
 
 def read_run(run: str, kinds: Sequence[str], groups: Sequence[int] = ()) -> Reading:
-    """How ``run`` reads as a row of ``kinds`` (see the module's rules)."""
+    """How ``run`` reads as a row of ``kinds`` (see the module's rules).
+
+    Every reading the run cannot rule out counts (:func:`splits` ``doubtful``): a blank cell
+    printed as nothing, a dash typed for a minus sign.  A split is taken only when it is the one
+    reading left and it has no such cell: ``512`` (5, 1, 2 or 5, nothing, 12) and ``-13`` (a blank
+    and 13, or nothing and -13) are unread; ``000`` and ``0000000`` are read (no cell of them can
+    be missing: ``00`` is no number), and so is a row whose total rules every other reading out.
+    """
     from .record import Rule
 
     try:
-        free = splits(run, kinds, (), limit=1)
+        free = splits(run, kinds, (), limit=1, doubtful=True)
         if not free:
             return Reading(None, "", why="none")
         if not groups:
             if len(free) > 1:
-                return Reading(None, "", why="several")
-            if _sign_or_blank(free[0], kinds):
-                return Reading(None, "", why="sign")
+                return Reading(None, "", why=_several(free))
+            if not _certain(free[0]):
+                return Reading(None, "", why="sign" if "" not in free[0].cells else "empty")
             return Reading(free[0], Rule.ONLY_SPLIT if free[0].cut else "")
-        fitting = splits(run, kinds, groups)
+        fitting = splits(run, kinds, groups, doubtful=True)
     except TooManyReadings:
         return Reading(None, "", why="many")
     if len(fitting) == 1:
         # the row's total had to fit; it chose the split only where the run had others
         split = fitting[0]
+        if "" in split.cells:
+            return Reading(None, "", why="empty")
         return Reading(split, "" if not split.cut else Rule.ONLY_SPLIT if len(free) == 1 else Rule.ROW_TOTAL)
     if not fitting:
         return Reading(None, "", why="none")
     if len(fitting) <= MAX_SPLITS:
-        return Reading(None, "", tuple(fitting), why="several")
+        return Reading(None, "", tuple(fitting), why=_several(fitting))
     return Reading(None, "", why="many")
 
 
-def _sign_or_blank(split: Split, kinds: Sequence[str]) -> bool:
-    """Whether ``split`` reads a "-" as a blank marker right before the digits of a signed cell
-    ("-13": a blank, then 13).  A source that prints a blank cell as nothing prints the row of a
-    blank and -13 the same way, and nothing in the run tells the two apart: such a run is unread."""
-    cells, starts = split.cells, split.starts
-    for j in range(len(cells) - 1):
-        if (cells[j] == "-" and kinds[j + 1] == SIGNED and starts[j + 1] == starts[j] + 1
-                and cells[j + 1][:1] in _DIGITS and cells[j + 1][0] != "0"):  # "-0" is no signed cell
-            return True
-    return False
+def _several(readings: Sequence[Split]) -> str:
+    """Why a run with several readings is unread: "empty" where one of them has a cell printed as nothing."""
+    return "empty" if any("" in sp.cells for sp in readings) else "several"
+
+
+def _certain(split: Split) -> bool:
+    """Whether a run's one reading may be taken: no cell of it printed as nothing, and no number
+    signed with a dash ("—13": a minus sign, or a blank marker glued to 13 by a source that
+    printed the row's other cell as nothing)."""
+    return all(c and not (c[0] in "–—" and c[1:2] in _DIGITS) for c in split.cells)
+
+
+def certain_cells(cells: Sequence[str]) -> bool:
+    """Whether the cells every reading of a run agrees on may be read (none printed as nothing)."""
+    return all(cells)
 
 
 def resolve_by_columns(rows: Mapping[str, Sequence[Sequence[Decimal | None]] | None], outcomes: Sequence[str],
@@ -401,4 +432,6 @@ def resolve_by_columns(rows: Mapping[str, Sequence[Sequence[Decimal | None]] | N
             continue
         for k, j in zip(keys, combo):
             chosen[k].add(j)
-    return {k: ambiguous[k][next(iter(js))] for k, js in chosen.items() if len(js) == 1}
+    decided = {k: ambiguous[k][next(iter(js))] for k, js in chosen.items() if len(js) == 1}
+    # a split with a cell printed as nothing is never read, however the identities decide
+    return {k: split for k, split in decided.items() if certain_cells(split.cells)}

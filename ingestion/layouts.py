@@ -17,7 +17,7 @@ from itertools import compress
 from typing import Callable, Iterable, NamedTuple, Sequence
 
 from .memo import Memo
-from .text import NBSP, Token, classified, classify, nbsp_blank_count, normalize_label
+from .text import BLANK_MARKS, NBSP, Token, classified, classify, nbsp_blank_count, nfkc_keep_nbsp, normalize_label
 
 # Page furniture that PDF extraction leaves inside tables: "- 4 -", "第 3 页 共 5 页".
 _FOOTER = re.compile(
@@ -418,10 +418,14 @@ _GLUE = re.compile(
     "已获取信息|其他处理|其他|总计|继续办理)[ \t]?[0-9０-９\xa0/／—–－-]{5,}")
 # A run of cells: digits (decimal points between digits), signs, blank markers (NBSP: an empty
 # cell, &nbsp;) and spaces.
-_MARKS = "/／\\\\—–─－\\-\xa0"
+_MARKS = re.escape("".join(sorted({ch for mark in BLANK_MARKS for ch in mark})))
 _RUN = re.compile(rf"(?:[{_MARKS}+]*[0-9]|[{_MARKS}])(?:[0-9 {_MARKS}+]|\.(?=[0-9]))*")
 _BLANK_MARK = re.compile(f"[{_MARKS}]")
 _RUN_UNIT = re.compile(r"万元|亿元|元|件|个|条|项|次")
+# A run with one of these units followed by a clause's end ("共办理行政许可15件，") is prose, not a
+# cell (NFKC has made "，" ",", "；" ";"; "。" stays)
+_PROSE_UNITS = frozenset({"件", "项", "条"})
+_CLAUSE_ENDS = frozenset(",.;。、")
 # Digits that are text: a date or a share (2023年, 12月, 5%), a page (第3页)
 _TEXT_AFTER = frozenset("年月日号时分秒%页")  # (a set of characters: "" is not in it)
 _CN_NUM = "一二三四五六七八九十"
@@ -471,13 +475,10 @@ def glued_lines(text: str, heading_ends: re.Pattern[str] | None = None) -> list[
 
     ``heading_ends`` matches the section headings a line is cut after.
     """
-    from .text import nfkc
-
     out: list[Line] = []
     for no, raw_line in enumerate(text.splitlines(), start=1):
         # NFKC, but an NBSP (an empty cell) stays one; 本年增/减 is a label, not a blank cell between two
-        line = nfkc(raw_line.replace("\xa0", "\x00")).replace("\x00", "\xa0").replace("\u2212", "-")
-        line = line.replace("增/减", "增减")
+        line = nfkc_keep_nbsp(raw_line).replace("增/减", "增减")
         if not line.strip(" \t\r\f\v\u3000"):  # (a line of NBSPs may be a row of empty cells)
             continue
         where = f"line {no}"
@@ -501,6 +502,8 @@ def glued_lines(text: str, heading_ends: re.Pattern[str] | None = None) -> list[
                 continue  # numbering "(1)", a date, a share: text
             unit_m = _RUN_UNIT.match(line, b)
             unit = unit_m.group() if unit_m else ""
+            if unit in _PROSE_UNITS and line[b + len(unit): b + len(unit) + 1] in _CLAUSE_ENDS:
+                continue  # "行政许可15件，": a number in a sentence, not a cell
             pieces = _cut_text(line[pos:a], heading_ends)
             for piece in pieces[:-1]:
                 out.append(Line(where, (piece.strip(),), ()))

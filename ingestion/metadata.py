@@ -27,6 +27,13 @@ _NEXT_FIELD = re.compile(
 _MAX_AGENCY_CHARS = 40
 # A saved page's source field: the agency only where it reads as one (not a web site's name).
 _SOURCE_FIELD = re.compile(r"(?:信息来源|来源)\s*[:：][\s|]*([^\s|，,;；]+)")
+#: How the names of web sites, media and news outlets end: a 来源 (or a CMS's ContentSource) so
+#: named is where the page was published, not the reporting body.
+MEDIA_ENDINGS: tuple[str, ...] = (
+    "网", "网站", "门户", "门户网站", "政务网", "融媒体中心", "媒体中心", "新闻中心", "报", "报社", "日报", "晚报",
+    "新闻", "新闻网", "客户端", "公众号", "微信", "微博", "头条号", "电视台", "广播电视台", "电台", "杂志", "期刊",
+    "通讯社", "新华社", "APP", "app",
+)
 # The signature at the end of a report: the body, then the date it was signed ("2024年1月25日").
 _SIGNED_DATE = re.compile(r"^((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日$")
 _DATE_FIELD = re.compile(
@@ -38,13 +45,16 @@ _DIVISION = re.compile(r"^(\d{6})(?=[-/_.]|$)")
 _YEAR_IN_TEXT = re.compile(r"((?:19|20)\d{2})\s*年度?\s*政府信息公开")
 # "2023年，我局…", "2023年本机关…": a weaker sign (a report names next year's plans the same way:
 # "2024年我局将…"), taken last, and the earliest year so named
-_YEAR_OF_BODY = re.compile(r"((?:19|20)\d{2})\s*年度?\s*(?:本机关|我)")
+# (not a comparison: "与2022年我局…相比", "较2022年我局…")
+_YEAR_OF_BODY = re.compile(
+    r"(?<![与较比同])((?:19|20)\d{2})\s*年度?\s*(?:本机关|我)(?![^。，,;；\n]{0,12}?(?:相比|同比))")
 # "本报告所列数据统计期限为2024年1月1日至2024年12月31日", "统计期限自2023年1月1日起至…止":
 # the statistics period starts on 1 January of the year the report covers
 _STATISTICS_PERIOD = re.compile(
     r"统计(?:期限|时限|期间|区间|时间|时段|范围|周期)\s*(?:为|是|自|从|:)?\s*((?:19|20)\d{2})\s*年\s*0?1\s*月\s*0?1\s*日"
     # "所列数据截止日期为2023年12月31日", "数据统计截至2023年12月31日": the period ends on 31 December
-    r"|(?:截止日期为|截止时间为|截止到|截至|截止)\s*((?:19|20)\d{2})\s*年\s*12\s*月\s*31\s*日"
+    # (of the data: "截至2022年12月31日，我局现行有效规范性文件…" is a count at a date, no period)
+    r"|(?:数据|统计|本报告)[^。;\n]{0,8}?(?:截止日期为|截止时间为|截止到|截至|截止)\s*((?:19|20)\d{2})\s*年\s*12\s*月\s*31\s*日"
 )
 #: A report published in these months of a year covers the year before (reports are due by
 #: 31 January; late ones follow within months).  Later in the year the date says nothing sure.
@@ -104,13 +114,27 @@ def _title(line: str, above: list[str]) -> re.Match[str] | None:
         return m
     joined = line
     for previous in reversed(above[-2:]):
-        if len(previous) > 40:
+        if len(previous) > 40 or not _joins_a_title(previous):
             break
         joined = previous + joined
         m = _TITLE.match(joined)
         if m is not None:
             return m
     return None
+
+
+# What a line above a broken title may not hold: a field's label, a date (月, 日, or digits before
+# 年 anywhere but a year at the line's end: "2022年11月30日", "发布时间：2024年01月20日").
+_NOT_TITLE_PART = re.compile(r"[:：]|\d\s*[月日]|\d\s*年(?!度?$)")
+_YEAR_AT_END = re.compile(r"(?:19|20)\d{2}\s*年度?$")
+
+
+def _joins_a_title(previous: str) -> bool:
+    """Whether a line may be the start of a title broken over lines: no field label, no date, and
+    a year (if any) at its end ("清溪县人民政府2023年")."""
+    if _NOT_TITLE_PART.search(previous):
+        return False
+    return "年" not in previous or _YEAR_AT_END.search(previous) is not None
 
 
 def _field_value(value: str) -> str | None:
@@ -139,7 +163,8 @@ def read_metadata(text: str, head_lines: int = 120) -> Metadata:
     if meta.agency is None:
         m = _SOURCE_FIELD.search(head)
         name = _field_value(m.group(1)) if m else None
-        if name and _AGENCY_SUFFIX.search(name) and not any(ch.isdigit() for ch in name):
+        if (name and _AGENCY_SUFFIX.search(name) and not any(ch.isdigit() for ch in name)
+                and not name.endswith(MEDIA_ENDINGS)):
             meta.agency, meta.agency_source = name, "field"
     m = _DATE_FIELD.search(head)
     if m:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from .digits import resolve_by_columns
+from .digits import Split, resolve_by_columns
 from .formats import MAX_TEXT_BYTES, Document, FormatError, read_document, sniff_format, text_too_large
 from .layouts import Line, glued_lines, looks_glued
 from .limits import DEFAULT_TIMEOUT_S, FileTimeout, hit_ceiling, memory_reason, release_memory, start_file, time_limit
@@ -122,15 +122,14 @@ def _template(proactive: Sequence[Line], year: int | None) -> str:
 
 
 def _fill(section: Sequence[Line], slots: Sequence[Slot], table: str, warnings: list[str],
-          amount_fields: frozenset[str] = frozenset(), glued: GluedTable | None = None, split_runs: bool = True
+          amount_fields: frozenset[str] = frozenset(), glued: GluedTable | None = None
           ) -> tuple[dict[str, dict[str, Cell]], list[str]]:
     """Place a section into its slots; returns cells per row key and the keys of rows not found.
 
-    ``glued``: the section is crawler text, its runs of digits split into the rows' cells
-    (``split_runs``: where the cells are not separated too).
+    ``glued``: the section is crawler text, its runs of digits split into the rows' cells.
     """
     if glued is not None:
-        placement = place_glued(glued, split_runs=split_runs)
+        placement = place_glued(glued)
     else:
         # table 2 prints a row's fields right after its label; tables 3 and 4 in the rightmost columns
         placement = place(section, slots, table, align="left" if table == "proactive" else "right")
@@ -182,7 +181,7 @@ def _resolve(rows: dict[str, dict[str, Cell]], placement: Placement, slots: Sequ
     """The rows whose run of digits splits in several ways: read those the column identities of
     table 3 decide, leave the others unread."""
     ambiguous = {slots[i].key: splits for i, (splits, _) in placement.ambiguous.items()}
-    decided: dict[str, object] = {}
+    decided: dict[str, Split] = {}
     if table == "applications":
         values = {k: None if any(c.status == Status.UNREAD for c in row.values()) else [c.value for c in row.values()]
                   for k, row in rows.items()}
@@ -213,15 +212,12 @@ def parse_document(doc: Document, source: str) -> Report:
     slots = _APP_SLOTS[variant]
     template = _template(sections["proactive"], meta.year)
     glued: dict[str, GluedTable | None] = dict.fromkeys(("applications", "proactive", "reviews"))
-    split_runs = True
-    if doc.glued:  # crawler text: tables 3 and 4 split by their totals; no split if blanks print as nothing
+    if doc.glued:  # crawler text: runs split where one reading fits (tables 3 and 4: by their totals too)
         glued["applications"] = glued_table(app_section, slots, "applications", totals=True)
         glued["proactive"] = glued_table(sections["proactive"], _PROACTIVE_SLOTS[template], "proactive",
                                          totals=False, amount_fields=AMOUNT_FIELDS, signed_fields=SIGNED_FIELDS)
         glued["reviews"] = glued_table(sections["reviews"], _REVIEW_SLOTS, "reviews", totals=True)
-        split_runs = not any(t.omits_blanks() for t in glued.values() if t is not None)
-    app_rows, missing = _fill(app_section, slots, "applications", warnings, glued=glued["applications"],
-                              split_runs=split_runs)
+    app_rows, missing = _fill(app_section, slots, "applications", warnings, glued=glued["applications"])
     if missing and (len(missing) * 2 > len(slots) or slots[-1].key in missing and not warnings):
         raise ParseError(source, f"table 3 incomplete: rows {', '.join(missing)} not found",
                          ErrorKind.INCOMPLETE_TABLE)
@@ -230,7 +226,7 @@ def parse_document(doc: Document, source: str) -> Report:
 
     if sections["proactive"]:
         pro_rows, pro_missing = _fill(sections["proactive"], _PROACTIVE_SLOTS[template], "proactive", warnings,
-                                      AMOUNT_FIELDS, glued=glued["proactive"], split_runs=split_runs)
+                                      AMOUNT_FIELDS, glued=glued["proactive"])
         for key in pro_missing:
             warnings.append(f"proactive.{key}: row not found; left unread")
     else:
@@ -239,7 +235,7 @@ def parse_document(doc: Document, source: str) -> Report:
 
     if sections["reviews"]:
         rev_rows, rev_missing = _fill(sections["reviews"], _REVIEW_SLOTS, "reviews", warnings,
-                                      glued=glued["reviews"], split_runs=split_runs)
+                                      glued=glued["reviews"])
         for key in rev_missing:
             warnings.append(f"reviews.{key}: row not found; left unread")
     else:
@@ -268,44 +264,38 @@ def parse_document(doc: Document, source: str) -> Report:
 def _parse_best(doc: Document, source: str) -> Report:
     """Parse a document; where it has a second reading, keep whichever parses cleanly.
 
-    A text (or a PDF's text) that the ordinary reading cannot read in full, and that prints
-    runs of cells glued to their labels, is read once more as crawler text (:func:`_glued`).
+    The ordinary readings (the document, then its fallback: a PDF's plain text) keep the first
+    clean one, else the one with fewest warnings.  A text (or a PDF's text) that they cannot
+    read in full, or cannot read at all, and that prints runs of cells glued to their labels is
+    read once more as crawler text (:func:`_glued`), once for the text all the readings share,
+    and kept where it leaves fewer cells unread.
     """
-    try:
-        first = parse_document(doc, source)
-    except ParseError as exc:
-        if doc.fallback is not None:
-            try:
-                return _parse_best(doc.fallback, source)
-            except ParseError:
-                pass
-        glued = _glued(doc)
-        if glued is None:
-            raise
+    best: Report | None = None
+    error: ParseError | None = None
+    reading: Document | None = doc
+    while reading is not None:
         try:
-            return parse_document(glued, source)
-        except ParseError:
-            raise exc from None
-    if not first.warnings:
-        return first
-    best = first
-    if doc.fallback is not None:
-        try:
-            second = _parse_best(doc.fallback, source)
-        except ParseError:
-            pass
+            report = parse_document(reading, source)
+        except ParseError as exc:
+            error = error or exc
         else:
-            if len(second.warnings) < len(first.warnings):
-                best = second
-    glued = _glued(doc) if best.cell_keys(Status.UNREAD) else None
+            if not report.warnings:
+                return report
+            if best is None or len(report.warnings) < len(best.warnings):
+                best = report
+        reading = reading.fallback
+    glued = _glued(doc) if best is None or best.cell_keys(Status.UNREAD) else None
     if glued is not None:
         try:
-            third = parse_document(glued, source)
+            crawler = parse_document(glued, source)
         except ParseError:
             pass
         else:
-            if len(third.cell_keys(Status.UNREAD)) < len(best.cell_keys(Status.UNREAD)):
-                best = third
+            if best is None or len(crawler.cell_keys(Status.UNREAD)) < len(best.cell_keys(Status.UNREAD)):
+                return crawler
+    if best is None:
+        assert error is not None
+        raise error
     return best
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Sequence
 
-from .digits import AMOUNT, COUNT, SIGNED, Split, read_run, splits, value_of
+from .digits import AMOUNT, COUNT, SIGNED, Split, certain_cells, read_run, value_of
 from .layouts import NOTE_VALUE, Line, Run
 from .memo import Memo
 from .record import Cell, Rule, Status
@@ -511,6 +511,7 @@ def split_tokens(split: Split, run: Run) -> list[Token]:
 
 _WHY = {"none": "splits in no way that fits", "several": "splits in several ways that fit",
         "many": "splits in too many ways",
+        "empty": "splits in several ways if a blank cell may be printed as nothing",
         "sign": "starts a signed cell with a '-' that may be a blank marker or its sign, so it splits in no sure way"}
 
 
@@ -526,19 +527,8 @@ class GluedTable:
     runs: list[tuple[Run, list[int]]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     labels_seen: set[int] = field(default_factory=set)
-
-    def omits_blanks(self) -> bool:
-        """Whether the table shows that its source prints blank cells as nothing, which makes any
-        split of a run a guess: a row label with no run after it (an empty row printed as
-        nothing), or a run too short for the cells of its rows."""
-        filled = {s for _, targets in self.runs for s in targets}
-        if self.labels_seen - filled:
-            return True
-        for run, targets in self.runs:
-            kinds = [k for s in targets for k in self.kinds[s]]
-            if len(kinds) > 1 and not splits(run.raw, kinds, (), limit=0):
-                return True
-        return False
+    #: rows left unread before any split: named before several runs, or out of the form's order
+    unread: set[int] = field(default_factory=set)
 
 
 def glued_table(lines: Sequence[Line], slots: Sequence[Slot], table: str, *, totals: bool,
@@ -553,29 +543,47 @@ def glued_table(lines: Sequence[Line], slots: Sequence[Slot], table: str, *, tot
     kinds = [[AMOUNT if f in amount_fields else SIGNED if f in signed_fields else COUNT for f in slot.fields]
              for slot in slots]
     out = GluedTable(slots, table, kinds, totals)
-    anchored: list[tuple[Run, list[int]]] = []
+    claims: list[tuple[Run, int]] = []
     loose: list[Run] = []
     label: int | None = None
-    last = -1
     for line in lines:
         if line.texts:
             found = matcher.match(line.norm)
             if found is not None:
                 # (every row named: crawler text may print rows with no cells one after another)
                 out.labels_seen |= matcher.match_all(line.norm)
-                label = found
+            # a run whose own line names no row is loose: it never inherits an earlier line's label
+            label = found
         for run in line.tokens:
             if not isinstance(run, Run):
                 continue
             if label is None:
                 loose.append(run)
-            elif label <= last:
-                out.warnings.append(f"{table}: label of row {slots[label].key} at {run.position} is out of order; "
-                                    "its run left unread")
             else:
-                anchored.append((run, [label]))
-                last = label
+                claims.append((run, label))
             label = None
+    # a row named before more than one run (a number in prose above the table, a label printed
+    # twice): which run is its own is a guess, so every run that claimed it is left unread
+    count: dict[int, int] = {}
+    for _, s in claims:
+        count[s] = count.get(s, 0) + 1
+    for s in sorted(s for s, n in count.items() if n > 1):
+        where = ", ".join(run.position for run, t in claims if t == s)
+        out.warnings.append(f"{table}: the label of row {slots[s].key} comes before {count[s]} runs (at {where}); "
+                            "each left unread")
+        out.unread.add(s)
+    anchored: list[tuple[Run, list[int]]] = []
+    last = -1
+    for run, s in claims:
+        if s in out.unread:
+            continue
+        if s <= last:
+            out.warnings.append(f"{table}: label of row {slots[s].key} at {run.position} is out of order; "
+                                "its run left unread")
+            out.unread.add(s)
+            continue
+        anchored.append((run, [s]))
+        last = s
     out.runs = anchored
     if loose:
         taken = {targets[0] for _, targets in anchored}
@@ -592,26 +600,21 @@ def glued_table(lines: Sequence[Line], slots: Sequence[Slot], table: str, *, tot
     return out
 
 
-def place_glued(glued: GluedTable, *, split_runs: bool = True) -> Placement:
+def place_glued(glued: GluedTable) -> Placement:
     """Split the runs of a :class:`GluedTable` into its rows' cells, as :func:`ingestion.digits.read_run`
     allows (with ``totals``, a row's last cell is the sum of the others; table 4: of each row).
 
     A run that splits in no way, or in several, leaves its rows unread; ``ambiguous`` keeps the
-    splits of a one-row run (for the column identities of table 3).  Without ``split_runs``
-    (the source prints blank cells as nothing: :meth:`GluedTable.omits_blanks`) no run of several
-    cells is split where its cells are not separated.
+    splits of a one-row run (for the column identities of table 3).  A source that prints blank
+    cells as nothing needs no switch: read_run counts such readings, so a run that may hide an
+    empty cell is unread.
     """
     slots, table = glued.slots, glued.table
-    result = Placement(warnings=list(glued.warnings), labels_seen=set(glued.labels_seen), unread=set())
+    result = Placement(warnings=list(glued.warnings), labels_seen=set(glued.labels_seen), unread=set(glued.unread))
     for run, targets in glued.runs:
         fields = [k for s in targets for k in glued.kinds[s]]
         groups = tuple(slots[s].width for s in targets) if glued.totals else ()
         reading = read_run(run.raw, fields, groups)
-        if not split_runs and len(fields) > 1 and (reading.rule or reading.candidates):
-            result.unread.update(targets)
-            result.warnings.append(f"{table}: the run {run.raw!r} at {run.position} is not split: the report prints "
-                                   "blank cells as nothing, so any split may be wrong; left unread")
-            continue
         if reading.split is not None:
             tokens = split_tokens(reading.split, run)
             k = 0
@@ -630,7 +633,8 @@ def place_glued(glued: GluedTable, *, split_runs: bool = True) -> Placement:
             k = 0
             for s in targets:
                 width = slots[s].width
-                if len({sp.cells[k: k + width] for sp in reading.candidates}) == 1:
+                if (len({sp.cells[k: k + width] for sp in reading.candidates}) == 1
+                        and certain_cells(reading.candidates[0].cells[k: k + width])):
                     result.rows[s] = split_tokens(reading.candidates[0], run)[k: k + width]
                     result.inferred[s] = Rule.ROW_TOTAL
                 else:

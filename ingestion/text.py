@@ -13,8 +13,14 @@ from .memo import memoize
 
 NBSP = "\xa0"
 
+#: The marks that print a blank cell, as they read after NFKC (full-width "－", "／" are "-",
+#: "/" by then), longest first: the one list of them the parser knows (a cell token, a run of
+#: glued cells, the runs cut out of crawler text).  An NBSP is an empty cell (&nbsp;).
+BLANK_MARKS: tuple[str, ...] = ("——", "—-", "--", "—", "–", "─", "-", "/", "\\", NBSP)
+#: Words that print a blank cell: a whole cell only, never part of a run of digits.
+BLANK_WORDS: tuple[str, ...] = ("无", "空")
 # Tokens that mean "blank cell" on these forms, kept raw for provenance.
-_BLANK_TOKENS = frozenset({"", "/", "-", "—", "——", "–", "－", "─", "无", "空", "\\", "／", "—-", "--"})
+_BLANK_TOKENS = frozenset({"", *BLANK_MARKS, *BLANK_WORDS})
 
 # A number as printed in a cell: sign, digits (thousands separators allowed),
 # decimals, and a unit. Applied to NFKC-normalised tokens.
@@ -45,6 +51,11 @@ def nfkc(text: str) -> str:
     if narrow is not text and unicodedata.is_normalized("NFKC", narrow):
         return narrow
     return unicodedata.normalize("NFKC", text)
+
+
+def nfkc_keep_nbsp(text: str) -> str:
+    """NFKC, but an NBSP (an empty cell, &nbsp;) stays one, and a minus sign (U+2212) is "-"."""
+    return nfkc(text.replace(NBSP, "\x00")).replace("\x00", NBSP).replace("\u2212", "-")
 
 
 @memoize(1 << 16)

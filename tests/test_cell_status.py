@@ -106,3 +106,41 @@ def test_no_year_anywhere_is_reported_not_guessed() -> None:
     obj = report.to_json()
     assert obj["year"] is None and "year_source" not in obj and "year not found" in obj["warnings"]
     assert obj["agency"] == "安源区商务局" and obj["agency_source"] == "field"
+
+
+def test_a_broken_title_is_not_joined_to_a_field_or_a_date_above_it() -> None:
+    # "发布时间：2024年01月20日" / "清溪县人民政府" / "政府信息公开工作年度报告" once named the agency
+    # 发布时间 and the year 2024 from the title; "2022年11月30日" above, the agency "11月30日城南区商务局"
+    meta = read_metadata("发布时间：2024年01月20日\n清溪县人民政府\n政府信息公开工作年度报告\n一、总体情况\n")
+    assert meta.agency is None and (meta.year, meta.year_source) == (2023, "published")
+    meta = read_metadata("2022年11月30日\n城南区商务局\n政府信息公开工作年度报告\n")
+    assert (meta.agency, meta.year) == (None, None)
+    # a title really broken over lines still joins
+    meta = read_metadata("清溪县人民政府2023年\n政府信息公开工作年度报告\n")
+    assert (meta.agency, meta.year, meta.year_source) == ("清溪县人民政府", 2023, "title")
+
+
+def test_a_web_site_or_media_outlet_named_as_the_source_is_no_agency() -> None:
+    for source in ("城南区人民政府门户网站", "城南区融媒体中心", "中国政府网", "城南日报", "城南发布客户端", "新华社"):
+        assert read_metadata(f"来源：{source}\n政府信息公开工作年度报告\n").agency is None, source
+    meta = read_metadata("来源：城南区商务局\n")
+    assert (meta.agency, meta.agency_source) == ("城南区商务局", "field")
+    # a CMS's <meta name="ContentSource"> is read as the same field
+    from ingestion.formats import read_html
+
+    page = ('<html><head><meta name="ContentSource" content="城南区人民政府门户网站"></head><body>'
+            "<p>政府信息公开工作年度报告</p></body></html>")
+    text = read_html(page.encode()).text
+    assert "来源：城南区人民政府门户网站" in text and read_metadata(text).agency is None
+
+
+def test_a_year_end_count_or_a_comparison_does_not_name_the_year() -> None:
+    # 截至…12月31日 names the statistics period only as the data's: not a count at that date
+    meta = read_metadata("2023年度工作总结\n截至2022年12月31日，我局现行有效规范性文件12件。\n")
+    assert meta.year_source != "statistics_period" and meta.year != 2022
+    meta = read_metadata("本报告所列数据截至2022年12月31日。\n")
+    assert (meta.year, meta.year_source) == (2022, "statistics_period")
+    # "与2022年我局…相比" compares with the year before: the report's year is the one it names itself
+    meta = read_metadata("与2022年我局办理数相比有所增加。2023年我局共受理申请5件。\n")
+    assert (meta.year, meta.year_source) == (2023, "text")
+    assert read_metadata("较2022年我局受理数有所增加。\n").year is None

@@ -180,7 +180,8 @@ def test_crawler_rows_split_only_where_one_split_fits() -> None:
     assert values["granted"] == [12, 0, 0, 0, 0, 0, 12] and values["partially_granted"] == [0, 1, 0, 0, 0, 0, 1]
     rules = {k: {c.rule for c in row} for k, row in got.applications.items()}
     assert rules["new_received"] == rules["total"] == {Rule.COLUMN_IDENTITIES}
-    assert rules["granted"] == {Rule.ROW_TOTAL} and rules["partially_granted"] == {Rule.ONLY_SPLIT}
+    # ("0100001" alone also reads 0, 10, 0, 0, 0, 1 and a cell printed as nothing: its total decides)
+    assert rules["granted"] == rules["partially_granted"] == {Rule.ROW_TOTAL}
     assert not got.cell_keys(Status.UNREAD)
 
 
@@ -203,13 +204,13 @@ def test_crawler_rows_that_still_split_several_ways_are_unread() -> None:
     assert [c.value for c in got.proactive["regulations"].values()] == [0, 0, 0]
 
 
-def test_a_crawler_text_that_prints_blank_cells_as_nothing_has_no_run_split() -> None:
-    # granted [5, -, 12, …] printed "512000017" is a run too short for no cell at all, but another row
-    # printed as nothing shows the source drops its empty cells: then any split may be wrong
+def test_a_crawler_text_that_prints_blank_cells_as_nothing_has_no_run_split_that_may_hide_one() -> None:
+    # granted [5, -, 12, …] printed "51200017" is a run too short for no cell at all: a cell is
+    # missing somewhere, and nothing says where.  Rows whose every reading agrees are still read.
     got = parse_bytes(_crawler({"（二）部分公开": "", "三、本年度办理结果（一）予以公开": "51200017"}), "h.txt")
-    assert not got.cell_keys(Status.INFERRED)
     assert all(c.status == Status.UNREAD for c in got.applications["granted"])
-    assert any("prints blank cells as nothing" in w for w in got.warnings)
+    assert any(w.startswith("applications.granted: its run of digits splits in") for w in got.warnings)
+    assert [c.value for c in got.applications["carried_over"]] == [0] * 7  # "0000000": no cell can be missing
 
 
 def test_table_4_blocks_each_sum_to_their_total() -> None:
@@ -283,8 +284,10 @@ def test_a_split_is_taken_only_when_it_is_the_only_one() -> None:
     several = read_run("121000013", [COUNT] * 7, (7,))
     assert several.split is None and len(several.candidates) == 2
     assert read_run("1012", [COUNT] * 3).split is None  # table 2: 1,0,12 or 10,1,2
-    assert read_run("1000", [COUNT] * 3).split.cells == ("10", "0", "0")  # no leading zeros: the only split
-    assert read_run("10+25", [COUNT, SIGNED, COUNT]).split.cells == ("10", "+2", "5")
+    assert read_run("1000", [COUNT] * 3).split is None  # 10, 0, 0 or (a blank printed as nothing) 100, -, 0
+    assert read_run("10+25", [COUNT, SIGNED, COUNT]).split is None  # 10, +2, 5 or 10, +25, nothing
+    assert read_run("000", [COUNT] * 3).split.cells == ("0", "0", "0")  # no cell can be missing: "00" is no number
+    assert read_run("10/0", [COUNT] * 3).split.cells == ("10", "/", "0")  # two cells cannot hold "10/0"
 
 
 def test_huge_runs_take_bounded_time() -> None:
@@ -445,16 +448,101 @@ def test_a_header_block_run_into_one_line_names_the_agency_up_to_the_next_field(
 
 
 def test_a_dash_glued_to_a_signed_cell_may_be_its_minus_sign_so_the_row_is_unread() -> None:
-    """'行政事业性收费-13': a blank then 13, or (a source printing blanks as nothing) a blank and -13."""
-    assert read_run("-13", [COUNT, SIGNED]).split is None
-    assert read_run("-13", [COUNT, SIGNED]).why == "sign"
+    """'行政事业性收费-13': a blank then 13, or (a source printing blanks as nothing) nothing and -13;
+    the same with the en and em dashes some typists use for a minus sign."""
+    for run in ("-13", "–13", "—13", "－13", "−13"):
+        assert read_run(run, [COUNT, SIGNED]).split is None, run
     assert read_run("-+13", [COUNT, SIGNED]).split.cells == ("-", "+13")  # the sign is there: no doubt
     assert read_run("- 13", [COUNT, SIGNED]).split.cells == ("-", "13")  # separated in the source
     assert read_run("-0", [COUNT, SIGNED]).split.cells == ("-", "0")  # "-0" is no signed cell
     assert read_run("-13", [COUNT, COUNT]).split.cells == ("-", "13")  # a count has no sign
+    assert read_run("5—13", [COUNT, SIGNED]).split is None  # 5 and -13 only if "—" is a minus sign: unread
     text = (LAYOUT_FIXTURES / "crawler_fengqiao2020.txt").read_text(encoding="utf-8")
     assert "\n行政事业性收费00\n" in text
-    got = parse_bytes(text.replace("\n行政事业性收费00\n", "\n行政事业性收费-13\n").encode(), "fees.txt")
-    assert {f: (c.value, c.status) for f, c in got.proactive["fees"].items()} == {
-        "prev_items": (None, Status.UNREAD), "change": (None, Status.UNREAD)}
-    assert any("'-13'" in w and "sign" in w for w in got.warnings)
+    for run in ("-13", "–13", "—13", "－13", "−13"):
+        got = parse_bytes(text.replace("\n行政事业性收费00\n", f"\n行政事业性收费{run}\n").encode(), "fees.txt")
+        assert {f: (c.value, c.status) for f, c in got.proactive["fees"].items()} == {
+            "prev_items": (None, Status.UNREAD), "change": (None, Status.UNREAD)}, run
+        assert any("'-13'" in w or run in w for w in got.warnings)
+
+
+def test_a_blank_cell_printed_as_nothing_that_nothing_else_reveals_leaves_the_row_unread() -> None:
+    """规章 5, (empty), 12 printed "512": 5, 1, 2 was once read as the only split."""
+    got = parse_bytes(_crawler({}, t2="规章512行政规范性文件000"), "empty.txt")
+    assert [c.status for c in got.proactive["regulations"].values()] == [Status.UNREAD] * 3
+    assert [c.value for c in got.proactive["normative_documents"].values()] == [0, 0, 0]  # 000: no cell missing
+    assert any("'512'" in w and "printed as nothing" in w for w in got.warnings)
+    assert read_run("0000000", [COUNT] * 7, (7,)).split.cells == ("0",) * 7
+    # 7 cells of 8 characters: a cell is missing somewhere, and nothing says where
+    assert read_run("51200017", [COUNT] * 7, (7,)).split is None
+
+
+def _doubtful_brute(run: str, kinds: list[str], groups: tuple[int, ...]) -> set[tuple[str, ...]]:
+    """Every reading that allows cells printed as nothing (and, in a signed cell, a dash for a minus)."""
+    s = normalise_run(run)
+    out = set()
+
+    def valid(cell: str, kind: str) -> bool:
+        if not cell or cell in BLANK_MARKS:
+            return True
+        if kind == SIGNED and cell[0] in "–—" and len(cell) > 1:
+            cell = "-" + cell[1:]
+        return _valid(cell, kind)
+
+    n = len(s)
+    for bounds in itertools.combinations_with_replacement(range(n + 1), len(kinds) - 1):
+        bounds = (0, *bounds, n)
+        cells = [s[a:b] for a, b in zip(bounds, bounds[1:])]
+        cells = [c[1:] if c.startswith(" ") and c != " " else c for c in cells]
+        if any(" " in c for c in cells) or not all(valid(c, k) for c, k in zip(cells, kinds)):
+            continue
+        values = [Decimal(0) if not c or c in BLANK_MARKS else Decimal(c.replace("–", "-").replace("—", "-"))
+                  for c in cells]
+        k, ok = 0, True
+        for g in groups:
+            ok = ok and sum(values[k:k + g - 1]) == values[k + g - 1]
+            k += g
+        if ok:
+            out.add(tuple(cells))
+    return out
+
+
+_DOUBTFUL_RUNS = st.text(alphabet="000011223456789/-— +", min_size=0, max_size=9).map(str.strip)
+_DOUBTFUL_SHAPES = st.sampled_from([([COUNT] * 3, ()), ([COUNT] * 5, (5,)), ([COUNT, SIGNED, COUNT], ()),
+                                    ([COUNT, SIGNED], ()), ([COUNT] * 6, (3, 3))])
+
+
+@settings(max_examples=400, deadline=None)
+@given(run=_DOUBTFUL_RUNS, shape=_DOUBTFUL_SHAPES)
+def test_doubtful_splits_are_every_reading_and_only_those(run: str, shape: tuple[list[str], tuple[int, ...]]) -> None:
+    kinds, groups = shape
+    got = {sp.cells for sp in splits(run, kinds, groups, limit=10 ** 6, doubtful=True)}
+    assert got == _doubtful_brute(run, kinds, groups)
+
+
+def _proactive(got) -> dict[str, tuple]:
+    return {k: tuple((c.value, c.status) for c in row.values()) for k, row in got.proactive.items()}
+
+
+def test_a_number_in_prose_above_the_table_is_no_cell_of_it() -> None:
+    """'本年度共办理行政许可15件，行政处罚3件。' above table 2 once read 15 and 3 where the table says 0."""
+    base = _crawler({}).decode()
+    prose = base.replace("二、主动公开政府信息情况\n", "二、主动公开政府信息情况\n本年度共办理行政许可15件，行政处罚3件。\n")
+    got = parse_bytes(prose.encode(), "prose.txt")
+    assert _proactive(got) == _proactive(parse_bytes(base.encode(), "base.txt"))
+    assert got.proactive["licensing"]["decisions"].value == 0
+    assert not got.cell_keys(Status.UNREAD)  # tables 3 and 4 still split: nothing was dropped
+    # a prose number that is not a clause of its own: both runs after the label are unread, never the first
+    prose = base.replace("二、主动公开政府信息情况\n", "二、主动公开政府信息情况\n本年度共办理行政许可15件\n")
+    got = parse_bytes(prose.encode(), "prose2.txt")
+    assert got.proactive["licensing"]["decisions"].status == Status.UNREAD
+    assert got.proactive["penalty"]["decisions"].value == 0
+    assert got.applications["granted"][0].status != Status.UNREAD  # the other tables are still split
+
+
+def test_a_run_after_text_that_names_no_row_inherits_no_label() -> None:
+    """'（二）部份公开1/////1' (a typo): the run is not 予以公开's (printed with no cells before it)."""
+    text = _crawler({"三、本年度办理结果（一）予以公开": "", "（二）部分公开": "1/////1"}).decode()
+    got = parse_bytes(text.replace("（二）部分公开", "（二）部份公开").encode(), "typo.txt")
+    for key in ("granted", "partially_granted"):
+        assert [c.status for c in got.applications[key]] == [Status.UNREAD] * 7

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..digits import AMOUNT, COUNT, SIGNED, read_run, resolve_by_columns, splits
+from ..digits import AMOUNT, COUNT, SIGNED, certain_cells, read_run, resolve_by_columns
 from ..record import UNREAD, Cell, Report, Rule, Status, read_cell
 from ..templates import (
     AMOUNT_FIELDS,
@@ -115,9 +115,10 @@ def _crawler(rep: Report, sty: "_Style", doc: "_Doc") -> tuple[str, dict[str, li
     t2, t3, t4 = _table2(rep, sty), _table3(rep, sty), _table4(rep, sty)
     tables = {"proactive": _glue_table(t2, blank, per_row) if t2 is not None else _Glued([]),
               "applications": _glue_table(t3, blank, per_row), "reviews": _glue_table(t4, blank, per_row)}
-    if blank == "" and not _omission_shows(tables, _row_kinds(rep, sty)):
-        # blanks printed as nothing where no row shows it: any split may be wrong, and the parser
-        # could not know; crawlers of such pages print &nbsp; (an NBSP) in practice
+    if blank == "" and any(not _run(cells) for glued in tables.values() for cells in glued.rows):
+        # a row of blank cells printed as nothing leaves its label with no run at all, which the
+        # parser reads as a row printed without values or a row not found, as the rest of the
+        # table goes; crawlers of such pages print &nbsp; (an NBSP) in practice
         blank = NBSP
         tables = {"proactive": _glue_table(t2, blank, per_row) if t2 is not None else _Glued([]),
                   "applications": _glue_table(t3, blank, per_row), "reviews": _glue_table(t4, blank, per_row)}
@@ -151,29 +152,6 @@ def _crawler(rep: Report, sty: "_Style", doc: "_Doc") -> tuple[str, dict[str, li
     return "\n".join(out), printed, blank
 
 
-def _row_kinds(rep: Report, sty: "_Style") -> dict[str, list[list[str]]]:
-    """The field kinds of each data row of each table (ingestion.digits), as the parser splits them."""
-    from .render import _app_rows, _pro_rows
-
-    return {"applications": [[COUNT] * 7 for _ in _app_rows(rep)], "reviews": [[COUNT] * 15],
-            "proactive": [_kinds([f for f, _ in vals]) for _, _, vals in _pro_rows(rep, sty)]}
-
-
-def _omission_shows(tables: dict[str, _Glued], kinds: dict[str, list[list[str]]]) -> bool:
-    """Whether a source printing blank cells as nothing shows it, as the parser looks for it: a run
-    too short for its row's cells, and no row printed without any cell (whose label would have
-    no run: the parser would then take the row as not found)."""
-    short = False
-    for key, glued in tables.items():
-        for cells, row_kinds in zip(glued.rows, kinds[key]):
-            run = _run(cells)
-            if not run:
-                return False
-            if len(row_kinds) > 1 and not splits(run, row_kinds, (), limit=0):
-                short = True
-    return short
-
-
 def _lay_crawler(rep: Report, sty: "_Style", doc: "_Doc", encoding: str) -> str:
     return _crawler(rep, sty, doc)[0]
 
@@ -199,14 +177,11 @@ def _read_cells(printed: list[str], record: list[Cell], fields: list[str], split
 
 def crawler_expected(rep: Report, sty: "_Style", doc: "_Doc") -> Report:
     """The record the parser reads from the crawler text of ``rep`` (see :func:`ingestion.digits.read_run`)."""
-    _, printed, blank = _crawler(rep, sty, doc)
-    omitted = blank == ""
+    _, printed, _ = _crawler(rep, sty, doc)
     from .render import _app_rows, _pro_rows
 
     def read(cells: list[str], kinds: list[str], groups: tuple[int, ...]):
         reading = read_run(_run(cells), kinds, groups)
-        if omitted and len(kinds) > 1 and (reading.rule or reading.candidates):
-            return None, "", ()
         return (reading.split.cells if reading.split else None), reading.rule, reading.candidates
 
     # table 3: each row by its run; the ambiguous ones by the column identities
@@ -237,7 +212,8 @@ def crawler_expected(rep: Report, sty: "_Style", doc: "_Doc") -> Report:
         if split_cells is not None:
             reviews[key] = _read_cells(part, rep.reviews[key], list(REVIEW_COLUMNS), split_cells[5 * b: 5 * b + 5],
                                        rule)
-        elif candidates and len({c.cells[5 * b: 5 * b + 5] for c in candidates}) == 1:
+        elif (candidates and len({c.cells[5 * b: 5 * b + 5] for c in candidates}) == 1
+              and certain_cells(candidates[0].cells[5 * b: 5 * b + 5])):
             reviews[key] = _read_cells(part, rep.reviews[key], list(REVIEW_COLUMNS),
                                        candidates[0].cells[5 * b: 5 * b + 5], Rule.ROW_TOTAL)
         else:
