@@ -8,17 +8,22 @@ stays text (Chinese labels included, drawn by the reader's own fonts).  plotly w
 4.8 MB script in the site (or on a CDN) and draw in the browser.
 
 Every chart gets already-aggregated rows (tens, not one per report).  Rendering costs
-~50-120 ms a chart; :func:`svg` keeps the SVG of specs it has drawn in this process, so a
-site rebuilt over unchanged data draws nothing again.
+~50-250 ms a chart; :func:`svg` keeps the SVG of specs it has drawn in this process, and, in
+the folder :func:`disk_cache` names (the site builder passes one beside the site), across
+runs: a night that adds a few reports leaves most aggregates, hence most charts, as they were.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+import os
 import re
+import uuid
 from collections import OrderedDict
-from typing import Any, Iterable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterable, Iterator
 
 import altair as alt
 
@@ -32,6 +37,29 @@ GREY = "#9d9d9d"
 WIDTH = 460
 _CACHE: OrderedDict[str, str] = OrderedDict()
 _CACHE_SIZE = 512
+#: The folder of drawn charts kept across runs (while :func:`disk_cache` is active), and the
+#: charts the current build used from it or added to it.
+_DISK: Path | None = None
+_USED: set[str] = set()
+
+
+@contextmanager
+def disk_cache(folder: Path) -> Iterator[None]:
+    """Keep the charts drawn inside the block as ``folder/<spec digest>.svg`` and reuse those
+    there.  When the block ends without error the folder holds exactly the charts it used (the
+    last site's), so it never grows past one site's charts."""
+    global _DISK
+    folder.mkdir(parents=True, exist_ok=True)
+    _DISK = folder
+    _USED.clear()
+    try:
+        yield
+        for f in folder.iterdir():
+            if f.stem not in _USED:
+                f.unlink(missing_ok=True)  # another site's chart, or a temp file a killed build left
+    finally:
+        _DISK = None
+        _USED.clear()
 #: Charts drawn and charts taken from the cache, in this process.
 COUNTS = {"drawn": 0, "cached": 0}
 _XMLNS = re.compile(r'\s+xmlns(:\w+)?="[^"]*"')
@@ -52,16 +80,26 @@ def svg(chart: alt.TopLevelMixin, label: str) -> str:
 
     spec = _configure(chart).to_dict()
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+    kept = _DISK / f"{digest}.svg" if _DISK is not None else None
     if digest in _CACHE:
         _CACHE.move_to_end(digest)
         drawn = _CACHE[digest]
         COUNTS["cached"] += 1
+    elif kept is not None and kept.is_file():
+        drawn = kept.read_text(encoding="utf-8")
+        COUNTS["cached"] += 1
     else:
         drawn = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
         COUNTS["drawn"] += 1
+        if kept is not None:  # whole or not at all: a killed build leaves only a temp file
+            temp = kept.with_name(f".{digest}.{uuid.uuid4().hex[:8]}.tmp")
+            temp.write_text(drawn, encoding="utf-8")
+            os.replace(temp, kept)
+    if digest not in _CACHE:
         _CACHE[digest] = drawn
         if len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
+    _USED.add(digest)
     drawn = _XMLNS.sub("", drawn, count=2)
     escaped = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     return drawn.replace("<svg", f'<svg role="img" aria-label="{escaped}"', 1)

@@ -83,6 +83,8 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
     ``raw_dir`` is the home's raw copies (links to a report's source file; default
     ``out_dir/../raw``); ``runs`` the run history, oldest first (inspector.history.read).
     """
+    from . import charts
+
     started = time.perf_counter()
     out_dir = Path(out_dir).resolve()
     raw_dir = Path(raw_dir).resolve() if raw_dir else out_dir.parent / "raw"
@@ -106,10 +108,11 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
             writer = _Writer(work, environment(), common)
             charts_before = _chart_count()
 
-            writer.write(links.INDEX, "overview.html", **pages.overview(con, runs or []))
-            lap("overview")
-            writer.write(links.INDICATORS, "indicators.html", **pages.indicators(con))
-            lap("indicators")
+            with charts.disk_cache(out_dir.parent / f".{out_dir.name}_charts"):
+                writer.write(links.INDEX, "overview.html", **pages.overview(con, runs or []))
+                lap("overview")
+                writer.write(links.INDICATORS, "indicators.html", **pages.indicators(con))
+                lap("indicators")
             stats.charts = _chart_count() - charts_before
 
             reports = queries.quarantined_reports(con)

@@ -361,6 +361,32 @@ def test_ogi_inspect_writes_the_site_again(site: Site) -> None:
     assert empty.exit_code == 1 and "no published warehouse" in empty.output
 
 
+def test_charts_are_kept_beside_the_site_for_the_next_run(site: Site, monkeypatch) -> None:
+    """A run that left the aggregates as they were draws no chart again: the SVGs of the last
+    site are kept beside it (HOME/.inspector_charts/), exactly those, and reused by the next
+    build, even in a new process (the in-process cache emptied here)."""
+    import vl_convert
+
+    from inspector import build_site, charts, history
+
+    kept = site.paths.home / f".{links.SITE_DIR}_charts"
+    first = build_site(site.paths.warehouse, site.dir, raw_dir=site.paths.raw_dir, runs=history.read(site.paths.home))
+    svgs = sorted(kept.glob("*.svg"))
+    assert first.charts > 0 and 0 < len(svgs) <= first.charts
+    (kept / "0123abcd.svg").write_text("<svg>an older site's chart</svg>", encoding="utf-8")
+    charts._CACHE.clear()
+
+    def no_drawing(*args, **kwargs):
+        raise AssertionError("a chart was drawn again over unchanged data")
+
+    monkeypatch.setattr(vl_convert, "vegalite_to_svg", no_drawing)
+    drawn_before = charts.COUNTS["drawn"]
+    again = build_site(site.paths.warehouse, site.dir, raw_dir=site.paths.raw_dir, runs=history.read(site.paths.home))
+    assert charts.COUNTS["drawn"] == drawn_before and again.charts == first.charts
+    assert sorted(kept.glob("*.svg")) == svgs  # the older site's chart is gone, this site's stay
+    assert "<svg" in (site.dir / "index.html").read_text(encoding="utf-8")
+
+
 # --------------------------------------------------------------------------- in a real browser
 
 
