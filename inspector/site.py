@@ -11,6 +11,9 @@ all (``default-src 'none'``).  It opens from the file system, offline.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
 import shutil
 import time
@@ -39,11 +42,14 @@ class SiteStats:
     report_pages: int = 0
     agency_pages: int = 0
     charts: int = 0
+    #: pages linked from the previous site: rendered from the same inputs
+    reused_pages: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
     def as_metadata(self) -> dict[str, Any]:
         return {"pages": self.pages, "report_pages": self.report_pages, "agency_pages": self.agency_pages,
                 "size_bytes": self.bytes, "build_s": round(self.seconds, 3), "charts": self.charts,
+                "reused_pages": self.reused_pages,
                 "step_s": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
@@ -60,10 +66,65 @@ def environment() -> jinja2.Environment:
     return env
 
 
+#: The file in the site that lists each reused page's inputs (page name -> digest).
+INPUTS = "page-inputs.json"
+
+
+def _code_digest() -> str:
+    """A digest of the inspector's code and templates: a page rendered by other code is not reused."""
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for f in sorted([*root.glob("*.py"), *root.glob("templates/*")]):
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def inputs_digest(*parts: Any) -> str:
+    """The digest of a page's inputs (query rows, settings): equal digests, equal pages."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=_plain, ensure_ascii=False).encode()).hexdigest()
+
+
+def _plain(o: Any) -> Any:
+    # a set's order changes from process to process (string hashing is salted): sort it
+    return sorted(o, key=repr) if isinstance(o, (set, frozenset)) else str(o)
+
+
 class _Writer:
-    def __init__(self, root: Path, env: jinja2.Environment, common: dict[str, Any]) -> None:
+    def __init__(self, root: Path, env: jinja2.Environment, common: dict[str, Any],
+                 previous: Path | None = None) -> None:
         self.root, self.env, self.common = root, env, common
-        self.pages = self.bytes = 0
+        self.pages = self.bytes = self.reused = 0
+        # the site this build replaces, and the inputs of its reusable pages
+        self.previous = previous
+        self.before: dict[str, str] = {}
+        self.inputs: dict[str, str] = {}
+        if previous is not None and (previous / INPUTS).is_file():
+            try:
+                self.before = json.loads((previous / INPUTS).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.before = {}  # unreadable: every page is rendered again
+
+    def reuse(self, name: str, digest: str) -> bool:
+        """Link the previous site's ``name`` into this one when it was rendered from the same
+        inputs (``digest``); False when it must be rendered."""
+        self.inputs[name] = digest
+        if self.previous is None or self.before.get(name) != digest:
+            return False
+        old, target = self.previous / name, self.root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(old, target)  # the old site is removed after the swap; the link keeps the file
+        except OSError:
+            return False
+        self.pages += 1
+        self.reused += 1
+        self.bytes += target.stat().st_size
+        return True
+
+    def close(self) -> None:
+        """Write the inputs of the reusable pages for the next build."""
+        (self.root / INPUTS).write_text(json.dumps(self.inputs, sort_keys=True), encoding="utf-8")
 
     def write(self, name: str, template: str, **context: Any) -> None:
         depth = name.count("/")
@@ -78,7 +139,8 @@ class _Writer:
 
 def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
                runs: list[dict[str, Any]] | None = None) -> SiteStats:
-    """Write the site of the published ``warehouse`` into ``out_dir`` (replaced whole).
+    """Write the site of the published ``warehouse`` into ``out_dir`` (replaced whole; a report
+    page whose inputs are those of the replaced site's page is linked from it, not rendered).
 
     ``raw_dir`` is the home's raw copies (links to a report's source file; default
     ``out_dir/../raw``); ``runs`` the run history, oldest first (inspector.history.read).
@@ -105,7 +167,7 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
             built = datetime.now(timezone.utc)
             totals = queries.totals(con)
             common = {"built_at": built, "warehouse": str(warehouse), "totals": totals, "csp": CSP}
-            writer = _Writer(work, environment(), common)
+            writer = _Writer(work, environment(), common, previous=out_dir if out_dir.is_dir() else None)
             charts_before = _chart_count()
 
             with charts.disk_cache(out_dir.parent / f".{out_dir.name}_charts"):
@@ -120,6 +182,7 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
             for name, listing in pages.paginate(rows, links.QUARANTINED):
                 writer.write(name, "quarantined.html", title="隔离的报告 Quarantined reports", **listing)
             ref = queries.reference(con)
+            code, reference_digest = _code_digest(), inputs_digest(dataclasses.asdict(ref))
             quarantined = {r["report_id"] for r in reports}
             for start in range(0, len(reports), 2000):  # cells in slices: memory stays flat
                 chunk = reports[start:start + 2000]
@@ -127,9 +190,15 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
                 issues, cells = queries.issues_of(con, ids), queries.cells_of(con, ids)
                 lap("report queries")
                 for r in chunk:
-                    writer.write(links.report_page(r["report_id"]), "report.html",
-                                 **pages.report(ref, r, issues.get(r["report_id"], []),
-                                                cells.get(r["report_id"], {}), out_dir, raw_dir))
+                    # a report page shows its report and the quarantine count in the navigation
+                    # only: a night that changed neither links last night's page
+                    name = links.report_page(r["report_id"])
+                    rid = r["report_id"]
+                    digest = inputs_digest(code, common["warehouse"], totals.get("quarantined"), str(out_dir),
+                                           str(raw_dir), reference_digest, r, issues.get(rid, []), cells.get(rid, {}))
+                    if not writer.reuse(name, digest):
+                        writer.write(name, "report.html", **pages.report(ref, r, issues.get(rid, []),
+                                                                         cells.get(rid, {}), out_dir, raw_dir))
                 lap("report pages")
             stats.report_pages = len(reports)
 
@@ -146,11 +215,12 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
                                  **pages.agency(ref, a, details[a["agency_id"]], quarantined))
                 lap("agency pages")
             stats.agency_pages = len(agencies)
+            writer.close()
         _swap(work, out_dir)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    stats.pages, stats.bytes = writer.pages, writer.bytes
+    stats.pages, stats.bytes, stats.reused_pages = writer.pages, writer.bytes, writer.reused
     stats.seconds = time.perf_counter() - started
     return stats
 

@@ -387,6 +387,34 @@ def test_charts_are_kept_beside_the_site_for_the_next_run(site: Site, monkeypatc
     assert "<svg" in (site.dir / "index.html").read_text(encoding="utf-8")
 
 
+def test_an_unchanged_reports_page_is_linked_from_the_last_site_not_rendered(site: Site) -> None:
+    """A report page is a function of its report's rows, the quarantine count in the navigation
+    and the inspector's code: a night that changed none of them links last night's file; a page
+    whose inputs differ is rendered again."""
+    from inspector import build_site, history
+    from inspector.site import INPUTS
+
+    def build():
+        return build_site(site.paths.warehouse, site.dir, raw_dir=site.paths.raw_dir,
+                          runs=history.read(site.paths.home))
+
+    build()
+    page = site.page("hzq2023.txt")
+    before, inode = page.read_bytes(), page.stat().st_ino
+    again = build()
+    assert again.report_pages >= 2 and again.reused_pages == again.report_pages
+    assert page.stat().st_ino == inode  # the same file, linked into the new site
+    assert page.read_bytes() == before and "本页写于 Page written" in before.decode("utf-8")
+    inputs = json.loads((site.dir / INPUTS).read_text(encoding="utf-8"))
+    name = links.report_page(site.report_id("hzq2023.txt"))
+    assert name in inputs
+    inputs[name] = "rendered from other inputs"
+    (site.dir / INPUTS).write_text(json.dumps(inputs), encoding="utf-8")
+    third = build()
+    assert third.reused_pages == third.report_pages - 1
+    assert page.stat().st_ino != inode and "hzq2023.txt" in page.read_text(encoding="utf-8")  # rendered anew
+
+
 # --------------------------------------------------------------------------- in a real browser
 
 
