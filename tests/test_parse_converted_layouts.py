@@ -243,6 +243,16 @@ def _valid(cell: str, kind: str) -> bool:
     return re.fullmatch(pattern, cell) is not None and len(cell.lstrip("+-").split(".")[0]) <= MAX_DIGITS
 
 
+def _totals_hold(values: list[Decimal], groups: tuple[int, ...]) -> bool:
+    """Whether each block's last value is the sum of the block's others (no groups: always)."""
+    k = 0
+    for g in groups:
+        if sum(values[k:k + g - 1]) != values[k + g - 1]:
+            return False
+        k += g
+    return True
+
+
 def _brute(run: str, kinds: list[str], groups: tuple[int, ...]) -> set[tuple[str, ...]]:
     """Every split, by trying every set of cut positions (a space is never inside a cell)."""
     s = normalise_run(run)
@@ -252,12 +262,7 @@ def _brute(run: str, kinds: list[str], groups: tuple[int, ...]) -> set[tuple[str
         cells = [s[a:b][1:] if s[a:b].startswith(" ") else s[a:b] for a, b in zip(bounds, bounds[1:])]
         if any(not c or " " in c for c in cells) or not all(_valid(c, k) for c, k in zip(cells, kinds)):
             continue
-        values = [Decimal(0) if c in BLANK_MARKS else Decimal(c) for c in cells]
-        k, ok = 0, True
-        for g in groups:
-            ok = ok and sum(values[k:k + g - 1]) == values[k + g - 1]
-            k += g
-        if ok:
+        if _totals_hold([Decimal(0) if c in BLANK_MARKS else Decimal(c) for c in cells], groups):
             out.add(tuple(cells))
     return out
 
@@ -498,11 +503,7 @@ def _doubtful_brute(run: str, kinds: list[str], groups: tuple[int, ...]) -> set[
             continue
         values = [Decimal(0) if not c or c in BLANK_MARKS else Decimal(c.replace("–", "-").replace("—", "-"))
                   for c in cells]
-        k, ok = 0, True
-        for g in groups:
-            ok = ok and sum(values[k:k + g - 1]) == values[k + g - 1]
-            k += g
-        if ok:
+        if _totals_hold(values, groups):
             out.add(tuple(cells))
     return out
 
