@@ -413,6 +413,27 @@ def shared_dir() -> Path:
     shutil.rmtree(folder, ignore_errors=True)
 
 
+def _duckdb_for_others(folder: Path) -> Path:
+    """duckdb's package where another user can import it (linked, or copied across file systems):
+    the venv may sit in a folder only its owner may enter, such as a clone in ``mktemp -d``."""
+    import duckdb
+
+    site, dest = Path(duckdb.__file__).parent.parent, folder / "site"
+    dest.mkdir()
+
+    def link(src: str, dst: str) -> None:
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    for package in [site / "duckdb", *site.glob("duckdb-*.dist-info")]:  # (its version is read from its metadata)
+        shutil.copytree(package, dest / package.name, copy_function=link)
+    for library in site.glob("_duckdb*.so"):
+        link(str(library), str(dest / library.name))
+    return dest
+
+
 def test_3_the_published_warehouse_cannot_be_opened_for_writing_by_accident(shared_dir: Path) -> None:
     from orchestration.publish import publish_warehouse
 
@@ -421,6 +442,7 @@ def test_3_the_published_warehouse_cannot_be_opened_for_writing_by_accident(shar
     publish_warehouse(build, target)
     (shared_dir / "home").chmod(0o777)  # the analyst may write beside it (a .wal, a spill folder), not to it
     as_user = [] if os.geteuid() else ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    env = {**os.environ, "PYTHONPATH": str(_duckdb_for_others(shared_dir))}
     out = subprocess.run(as_user + [sys.executable, "-c", f"""
 import duckdb
 try:
@@ -429,7 +451,7 @@ try:
 except duckdb.Error as exc:
     print("refused:", exc)
 print(duckdb.connect({str(target)!r}, read_only=True).execute("select count(*) from t").fetchone()[0])
-"""], capture_output=True, text=True, timeout=120)
+"""], capture_output=True, text=True, timeout=120, env=env)
     assert out.returncode == 0, out.stderr
     refused, count = out.stdout.splitlines()
     assert refused.startswith("refused:") and "Permission denied" in refused
