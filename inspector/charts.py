@@ -8,9 +8,10 @@ stays text (Chinese labels included, drawn by the reader's own fonts).  plotly w
 4.8 MB script in the site (or on a CDN) and draw in the browser.
 
 Every chart gets already-aggregated rows (tens, not one per report).  Rendering costs
-~50-250 ms a chart; :func:`svg` keeps the SVG of specs it has drawn in this process, and, in
-the folder :func:`disk_cache` names (the site builder passes one beside the site), across
-runs: a night that adds a few reports leaves most aggregates, hence most charts, as they were.
+~50-250 ms a chart, and building its altair objects ~20 ms; :func:`draw` keeps the SVG of
+charts it has drawn, keyed by their inputs, in this process and, in the folder
+:func:`disk_cache` names (the site builder passes one beside the site), across runs: a night
+that adds a few reports leaves most aggregates, hence most charts, as they were.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import uuid
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import altair as alt
 
@@ -74,12 +75,33 @@ def _configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
             .configure_title(fontSize=13, anchor="start", color="#222", fontWeight="bold", subtitleColor="#666"))
 
 
-def svg(chart: alt.TopLevelMixin, label: str) -> str:
-    """The chart as an inline ``<svg>`` (no XML namespace attributes: HTML needs none), cached by spec."""
-    import vl_convert as vlc
+def _builders_digest() -> str:
+    """What a chart's drawing depends on besides its rows: this module's code and the versions of
+    altair and vl-convert (the Vega-Lite and Vega they bundle)."""
+    from importlib.metadata import version
 
-    spec = _configure(chart).to_dict()
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    for package in ("altair", "vl-convert-python"):
+        h.update(f"{package}={version(package)}".encode())
+    return h.hexdigest()
+
+
+_BUILDERS: str | None = None
+
+
+def draw(label: str, builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> str:
+    """The chart ``builder(*args, **kwargs)`` as an inline ``<svg>`` (no XML namespace attributes:
+    HTML needs none), ``label`` its accessible name.
+
+    Charts are cached by their inputs (the builder, its arguments, :func:`_builders_digest`), in
+    this process and in the :func:`disk_cache` folder: a cached chart is not even built, since
+    building the altair objects costs more than reading the SVG back.
+    """
+    global _BUILDERS
+    if _BUILDERS is None:
+        _BUILDERS = _builders_digest()
+    digest = hashlib.sha256(json.dumps([_BUILDERS, builder.__name__, args, kwargs], sort_keys=True,
+                                       default=str, ensure_ascii=False).encode()).hexdigest()
     kept = _DISK / f"{digest}.svg" if _DISK is not None else None
     if digest in _CACHE:
         _CACHE.move_to_end(digest)
@@ -89,6 +111,9 @@ def svg(chart: alt.TopLevelMixin, label: str) -> str:
         drawn = kept.read_text(encoding="utf-8")
         COUNTS["cached"] += 1
     else:
+        import vl_convert as vlc
+
+        spec = _configure(builder(*args, **kwargs)).to_dict()  # checked against the Vega-Lite schema
         drawn = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
         COUNTS["drawn"] += 1
         if kept is not None:  # whole or not at all: a killed build leaves only a temp file

@@ -49,8 +49,8 @@ def number(value: Any) -> str:
     return f"{int(value):,}"
 
 
-def _chart(chart, label: str) -> str | None:
-    return charts.svg(chart, label)
+def _chart(label: str, builder, *args: Any, **kwargs: Any) -> str:
+    return charts.draw(label, builder, *args, **kwargs)
 
 
 # --------------------------------------------------------------------------- overview
@@ -60,9 +60,11 @@ def overview(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]) -> dict
     totals = queries.totals(con)
     figures: list[dict[str, Any]] = []
 
-    def add(key: str, chart_fn, label: str, note: str | None = None, empty: str = "暂无数据 No data yet.") -> None:
-        figures.append({"key": key, "svg": _chart(chart_fn(), label) if chart_fn else None, "label": label,
-                        "note": note, "empty": empty})
+    def add(key: str, chart: tuple | None, label: str, note: str | None = None,
+            empty: str = "暂无数据 No data yet.") -> None:
+        """A figure; ``chart`` is (builder, args, kwargs), or None when there is nothing to draw."""
+        figures.append({"key": key, "svg": _chart(label, chart[0], *chart[1], **chart[2]) if chart else None,
+                        "label": label, "note": note, "empty": empty})
 
     by = {w: queries.reports_by(con, w) for w in ("year", "template", "province", "format")}
     unknown = sum(r["reports"] for r in by["province"] if r["key"] == queries.UNKNOWN)
@@ -75,29 +77,29 @@ def overview(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]) -> dict
                 f" Province from the first two digits of the division code in the report's index number; "
                 f"{unknown:,} reports have none and are left out (dim_region will replace this).") \
             if what == "province" else None
-        add(f"by_{what}", (lambda rows=rows, zh=zh, en=en, what=what: charts.certified_stack(
-            rows, f"报告：按{zh}", f"Reports by {en.lower()}", zh, en, horizontal=what == "province")) if rows else None,
+        add(f"by_{what}", (charts.certified_stack, (rows, f"报告：按{zh}", f"Reports by {en.lower()}", zh, en),
+                           {"horizontal": what == "province"}) if rows else None,
             f"Reports by {en.lower()}", note, empty=note or "暂无数据 No data yet.")
 
     tables, table_source = queries.certified_by_table(con)
     table_rows = [{"label": f"{TABLES[t['table_name']][0].split(' ')[0]} {TABLES[t['table_name']][1].split(':')[0]}",
                    "share": (t["certified"] / t["reports"]) if t["reports"] else None, **t} for t in tables]
     table_rows.sort(key=lambda r: list(TABLES).index(r["table_name"]))
-    add("certified_by_table", (lambda: charts.shares(table_rows, "各表认证比例", "Certified share per table",
-                                                      f"source: {table_source}")) if totals["reports"] else None,
+    add("certified_by_table", (charts.shares, (table_rows, "各表认证比例", "Certified share per table",
+                                               f"source: {table_source}"), {}) if totals["reports"] else None,
         "Certified share per table")
 
     causes = queries.quarantine_causes(con)
     cause_rows = [{"label": " ".join(CAUSES.get(c["cause"], (c["cause"], c["cause"]))), "n": c["reports"]}
                   for c in causes]
-    add("causes", (lambda: charts.counts(cause_rows, "隔离原因", "Quarantines by cause", "报告数", "Reports",
-                                         subtitle="一份报告可有多个原因 a report may have several causes"))
+    add("causes", (charts.counts, (cause_rows, "隔离原因", "Quarantines by cause", "报告数", "Reports"),
+                   {"subtitle": "一份报告可有多个原因 a report may have several causes"})
         if cause_rows else None, "Quarantines by cause", empty="没有隔离的报告 No report is quarantined.")
 
     kinds, kind_source = queries.parse_error_kinds(con)
     kind_rows = [{"label": k["kind"], "n": k["files"]} for k in kinds[:15]]
-    add("parse_errors", (lambda: charts.counts(kind_rows, "解析错误类型", "Parse errors by kind", "文件数", "Files",
-                                               color="#f58518", subtitle=f"source: {kind_source}"))
+    add("parse_errors", (charts.counts, (kind_rows, "解析错误类型", "Parse errors by kind", "文件数", "Files"),
+                         {"color": "#f58518", "subtitle": f"source: {kind_source}"})
         if kind_rows else None, "Parse errors by kind", empty="没有解析错误 Every file was parsed.")
 
     history_rows = []
@@ -106,7 +108,7 @@ def overview(con: duckdb.DuckDBPyConnection, runs: list[dict[str, Any]]) -> dict
         if any(h["run"] == label for h in history_rows):  # two runs in the same minute
             label = f"{label} {str(r.get('run_id', ''))[:4]}"
         history_rows.append({**r, "run": label})
-    add("history", (lambda: charts.history(history_rows)) if history_rows else None, "Run history")
+    add("history", (charts.history, (history_rows,), {}) if history_rows else None, "Run history")
 
     return {
         "title": "概览 Overview",
@@ -132,19 +134,19 @@ def indicators(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     for ind, (zh, en, formula) in INDICATORS.items():
         figs = []
         if hist[ind]:
-            figs.append(_chart(charts.histogram(hist[ind], zh, en), f"{en}: distribution"))
+            figs.append(_chart(f"{en}: distribution", charts.histogram, hist[ind], zh, en))
         if by_year[ind]:
-            figs.append(_chart(charts.spread(by_year[ind], zh, en, "年度", "Year", horizontal=False), f"{en} by year"))
+            figs.append(_chart(f"{en} by year", charts.spread, by_year[ind], zh, en, "年度", "Year", horizontal=False))
         if by_province[ind]:
-            figs.append(_chart(charts.spread(by_province[ind], zh, en, "省份", "Province", horizontal=True),
-                               f"{en} by province"))
+            figs.append(_chart(f"{en} by province", charts.spread, by_province[ind], zh, en, "省份", "Province",
+                               horizontal=True))
         sections.append({"key": ind, "zh": zh, "en": en, "formula": formula, "figures": figs,
                          "summary": summary.get(ind, {}), "by_year": by_year[ind]})
     reasons = queries.denial_reasons(con)
     return {
         "title": "指标 Indicators",
         "sections": sections,
-        "reasons_svg": _chart(charts.denial_reasons(reasons), "Denial rate by reason") if reasons else None,
+        "reasons_svg": _chart("Denial rate by reason", charts.denial_reasons, reasons) if reasons else None,
         "agency_years": con.execute("select count(*) from marts.agg_agency_year").fetchone()[0],
     }
 

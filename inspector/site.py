@@ -182,23 +182,27 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
             for name, listing in pages.paginate(rows, links.QUARANTINED):
                 writer.write(name, "quarantined.html", title="隔离的报告 Quarantined reports", **listing)
             ref = queries.reference(con)
-            code, reference_digest = _code_digest(), inputs_digest(dataclasses.asdict(ref))
+            # what every kept page depends on besides its own rows: the inspector's code, where the
+            # site and the raw copies are, the reference labels
+            site_inputs = (_code_digest(), common["warehouse"], str(out_dir), str(raw_dir),
+                           inputs_digest(dataclasses.asdict(ref)))
             quarantined = {r["report_id"] for r in reports}
             for start in range(0, len(reports), 2000):  # cells in slices: memory stays flat
                 chunk = reports[start:start + 2000]
-                ids = [r["report_id"] for r in chunk]
-                issues, cells = queries.issues_of(con, ids), queries.cells_of(con, ids)
+                issues = queries.issues_of(con, [r["report_id"] for r in chunk])
+                # A report page shows its report row, its issues and its cells. The cells are left out
+                # of the digest: report_id is the sha256 of the file, and the row carries the parser
+                # version and parse time, so equal rows mean the same parse, hence the same cells.
+                # Only the pages rendered again read their cells.
+                stale = [r for r in chunk if not writer.reuse(
+                    links.report_page(r["report_id"]),
+                    inputs_digest(*site_inputs, r, issues.get(r["report_id"], [])))]
+                cells = queries.cells_of(con, [r["report_id"] for r in stale])
                 lap("report queries")
-                for r in chunk:
-                    # a report page shows its report and the quarantine count in the navigation
-                    # only: a night that changed neither links last night's page
-                    name = links.report_page(r["report_id"])
+                for r in stale:
                     rid = r["report_id"]
-                    digest = inputs_digest(code, common["warehouse"], totals.get("quarantined"), str(out_dir),
-                                           str(raw_dir), reference_digest, r, issues.get(rid, []), cells.get(rid, {}))
-                    if not writer.reuse(name, digest):
-                        writer.write(name, "report.html", **pages.report(ref, r, issues.get(rid, []),
-                                                                         cells.get(rid, {}), out_dir, raw_dir))
+                    writer.write(links.report_page(rid), "report.html",
+                                 **pages.report(ref, r, issues.get(rid, []), cells.get(rid, {}), out_dir, raw_dir))
                 lap("report pages")
             stats.report_pages = len(reports)
 
@@ -211,8 +215,12 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
                 details = queries.agency_details(con, [a["agency_id"] for a in chunk])
                 lap("agency queries")
                 for a in chunk:
-                    writer.write(links.agency_page(a["agency_id"]), "agency.html",
-                                 **pages.agency(ref, a, details[a["agency_id"]], quarantined))
+                    detail = details[a["agency_id"]]
+                    # the page links those of its reports that are quarantined: that subset is an input
+                    linked = sorted({x["report_id"] for x in (*detail["reports"], *detail["issues"])} & quarantined)
+                    name = links.agency_page(a["agency_id"])
+                    if not writer.reuse(name, inputs_digest(*site_inputs, a, detail, linked)):
+                        writer.write(name, "agency.html", **pages.agency(ref, a, detail, quarantined))
                 lap("agency pages")
             stats.agency_pages = len(agencies)
             writer.close()

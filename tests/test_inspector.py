@@ -387,10 +387,12 @@ def test_charts_are_kept_beside_the_site_for_the_next_run(site: Site, monkeypatc
     assert "<svg" in (site.dir / "index.html").read_text(encoding="utf-8")
 
 
-def test_an_unchanged_reports_page_is_linked_from_the_last_site_not_rendered(site: Site) -> None:
-    """A report page is a function of its report's rows, the quarantine count in the navigation
-    and the inspector's code: a night that changed none of them links last night's file; a page
-    whose inputs differ is rendered again."""
+def test_an_unchanged_reports_or_bodys_page_is_linked_from_the_last_site_not_rendered(site: Site) -> None:
+    """A report's page is a function of its report's rows and issues, a body's page of its rows and
+    which of its reports are quarantined, both of the inspector's code: a night that changed none of
+    them links last night's file; a page whose inputs differ is rendered again. Neither shows a
+    count of the whole run (the listings and the overview do), so a night that quarantines another
+    report leaves them alone."""
     from inspector import build_site, history
     from inspector.site import INPUTS
 
@@ -400,19 +402,27 @@ def test_an_unchanged_reports_page_is_linked_from_the_last_site_not_rendered(sit
 
     build()
     page = site.page("hzq2023.txt")
-    before, inode = page.read_bytes(), page.stat().st_ino
+    body = site.dir / links.agency_page(site.agency_id("statistics_2021.txt"))
+    before, inode, body_inode = page.read_bytes(), page.stat().st_ino, body.stat().st_ino
     again = build()
-    assert again.report_pages >= 2 and again.reused_pages == again.report_pages
-    assert page.stat().st_ino == inode  # the same file, linked into the new site
-    assert page.read_bytes() == before and "本页写于 Page written" in before.decode("utf-8")
+    assert again.report_pages >= 2 and again.agency_pages >= 2
+    assert again.reused_pages == again.report_pages + again.agency_pages
+    assert page.stat().st_ino == inode and body.stat().st_ino == body_inode  # the same files, linked
+    assert page.read_bytes() == before
+    for kept in (page, body):
+        text = kept.read_text(encoding="utf-8")
+        assert "本页写于 Page written" in text and 'class="count"' not in text
+    assert 'class="count"' in (site.dir / links.QUARANTINED).read_text(encoding="utf-8")
     inputs = json.loads((site.dir / INPUTS).read_text(encoding="utf-8"))
     name = links.report_page(site.report_id("hzq2023.txt"))
-    assert name in inputs
+    assert name in inputs and links.agency_page(site.agency_id("statistics_2021.txt")) in inputs
     inputs[name] = "rendered from other inputs"
     (site.dir / INPUTS).write_text(json.dumps(inputs), encoding="utf-8")
     third = build()
-    assert third.reused_pages == third.report_pages - 1
+    assert third.reused_pages == third.report_pages + third.agency_pages - 1
     assert page.stat().st_ino != inode and "hzq2023.txt" in page.read_text(encoding="utf-8")  # rendered anew
+    rendered = page.read_bytes()  # the same page as the linked one, but for when it was written (the footer)
+    assert rendered[:rendered.index(b"<footer>")] == before[:before.index(b"<footer>")]
 
 
 # --------------------------------------------------------------------------- in a real browser
