@@ -42,6 +42,8 @@ class SiteStats:
     report_pages: int = 0
     agency_pages: int = 0
     charts: int = 0
+    #: of which drawn now (the others were kept from the last site)
+    charts_drawn: int = 0
     #: pages linked from the previous site: rendered from the same inputs
     reused_pages: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -49,6 +51,7 @@ class SiteStats:
     def as_metadata(self) -> dict[str, Any]:
         return {"pages": self.pages, "report_pages": self.report_pages, "agency_pages": self.agency_pages,
                 "size_bytes": self.bytes, "build_s": round(self.seconds, 3), "charts": self.charts,
+                "charts_drawn": self.charts_drawn,
                 "reused_pages": self.reused_pages,
                 "step_s": {k: round(v, 3) for k, v in self.timings.items()}}
 
@@ -168,7 +171,7 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
             totals = queries.totals(con)
             common = {"built_at": built, "warehouse": str(warehouse), "totals": totals, "csp": CSP}
             writer = _Writer(work, environment(), common, previous=out_dir if out_dir.is_dir() else None)
-            charts_before = _chart_count()
+            charts_before, drawn_before = _chart_count(), charts.COUNTS["drawn"]
 
             with charts.disk_cache(out_dir.parent / f".{out_dir.name}_charts"):
                 writer.write(links.INDEX, "overview.html", **pages.overview(con, runs or []))
@@ -176,6 +179,7 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
                 writer.write(links.INDICATORS, "indicators.html", **pages.indicators(con))
                 lap("indicators")
             stats.charts = _chart_count() - charts_before
+            stats.charts_drawn = charts.COUNTS["drawn"] - drawn_before
 
             reports = queries.quarantined_reports(con)
             rows = pages.quarantined_rows(reports)

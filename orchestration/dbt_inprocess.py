@@ -15,8 +15,9 @@ parse, and a run has two phases.  Here dbt runs through its programmatic entry p
 * what does not depend on the data is built only when the dbt code changed: the seeds, the
   models that read only seeds, the tests on them and the unit tests run when the dbt
   project's fingerprint differs from the one the working warehouse was last fully built with
-  (``HOME/build/dbt_code.json``); every model that reads the data, and every test on one,
-  runs each time.
+  (``HOME/build/dbt_code.json``).  So are the views: a view is its SQL, not its rows, and
+  reads the current data whenever it is queried.  Every table model that reads the data, and
+  every test on a model that reads it (views included), runs each time.
 
 dbt's lines (info and above) go to the run's log file, and to stdout when :data:`ECHO` is
 true (the UI's compute logs; ``ogi run --verbose``).
@@ -25,7 +26,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import queue
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -42,6 +45,8 @@ RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogSnapshotResult
 _VERSIONED = ("dbt-core", "dbt-duckdb", "duckdb")
 #: Where the dbt project's inputs live (as orchestration/dbt_project.py lists them).
 DBT_SOURCES = ("dbt_project.yml", "profiles.yml", "selectors.yml", "models", "macros", "seeds", "tests", "snapshots")
+#: ``env_var('NAME')`` in the project's files.
+_ENV_VAR = re.compile(r"""env_var\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 #: HOME/build/dbt_code.json: per phase (dbt asset), the dbt code of its last full build and the results
 #: of its nodes that read no data.
 STAMP_FILE = "dbt_code.json"
@@ -66,16 +71,25 @@ class DbtError(RuntimeError):
 
 
 def dbt_fingerprint(project_dir: Path = paths.DBT_PROJECT_DIR) -> str:
-    """A digest of the dbt project's files and of the dbt and DuckDB versions that compile them."""
+    """A digest of the dbt project's files, of the dbt and DuckDB versions that compile them, and of
+    the environment variables the project reads (``env_var('OGI_PARQUET_DIR')`` is in every
+    staging view's SQL: a home moved elsewhere must build its views again)."""
     digest = hashlib.sha256()
     for name in _VERSIONED:
         digest.update(f"{name}={version(name)}\0".encode())
+    read: set[str] = set()
     for name in DBT_SOURCES:
         path = project_dir / name
         files = [path] if path.is_file() else sorted(path.rglob("*")) if path.is_dir() else []
         for f in files:
             if f.is_file() and "__pycache__" not in f.parts:
-                digest.update(str(f.relative_to(project_dir)).encode() + b"\0" + f.read_bytes() + b"\0")
+                data = f.read_bytes()
+                digest.update(str(f.relative_to(project_dir)).encode() + b"\0" + data + b"\0")
+                read.update(_ENV_VAR.findall(data.decode("utf-8", errors="replace")))
+    # as dbt will see them once the run has pointed the process at its home (paths.export_env)
+    env = {**os.environ, **paths.environment(paths.current())}
+    for name in sorted(read):
+        digest.update(f"{name}={env.get(name, '')}\0".encode())
     return digest.hexdigest()
 
 
@@ -130,8 +144,10 @@ _parsed: _Parsed | None = None
 def _common_args(p: paths.Paths) -> list[str]:
     target = str(target_dir(p))
     project = str(paths.DBT_PROJECT_DIR)
+    # no manifest.json / run_results.json: the run keeps the parsed manifest in memory and dbt's results
+    # in its log; writing the manifest cost ~0.2 s per invocation (partial parsing still saves its state)
     return ["--project-dir", project, "--profiles-dir", project, "--target-path", target, "--log-path", target,
-            "--log-level", "none", "--log-level-file", "none", "--no-use-colors"]
+            "--log-level", "none", "--log-level-file", "none", "--no-use-colors", "--no-write-json"]
 
 
 def parsed_manifest(p: paths.Paths, run_id: str, fingerprint: str, on_line: Callable[[str], None]) -> Any:
@@ -204,12 +220,66 @@ def _names(manifest: Any, uids: list[str]) -> list[str]:
     return ["fqn:" + ".".join(manifest.nodes[uid].fqn) for uid in uids if uid in manifest.nodes]
 
 
+def lineage(manifest: Any) -> tuple[dict[str, int], Callable[[str], set[str]]]:
+    """The nodes' topological order (unique id -> rank) and a function giving a node's ancestors."""
+    nodes = manifest.nodes
+    memo: dict[str, set[str]] = {}
+
+    def ancestors(uid: str) -> set[str]:
+        if uid not in memo:
+            memo[uid] = set()  # no cycles in a dbt graph; this only guards the recursion
+            node = nodes.get(uid)
+            parents = (getattr(node.depends_on, "nodes", None) or []) if node is not None else []
+            found: set[str] = set(parents)
+            for parent in parents:
+                found |= ancestors(parent)
+            memo[uid] = found
+        return memo[uid]
+
+    rank = {uid: len(ancestors(uid)) for uid in nodes}  # an ancestor has fewer ancestors than its heirs
+    return rank, ancestors
+
+
+def views(manifest: Any) -> set[str]:
+    """Unique ids of the view models: what a build makes of them is their SQL, not their rows."""
+    return {uid for uid, node in manifest.nodes.items()
+            if uid.startswith("model.") and getattr(node.config, "materialized", None) == "view"}
+
+
+def keepable(manifest: Any) -> set[str]:
+    """The nodes a run with unchanged dbt code need not build: what reads no data, and the views."""
+    return data_independent(manifest) | views(manifest)
+
+
+def _relation(manifest: Any, uid: str) -> tuple[str, str] | None:
+    """(schema, name) of the relation a model or seed builds; None for a test or a unit test."""
+    node = manifest.nodes.get(uid)
+    if node is None or not uid.startswith(("model.", "seed.", "snapshot.")):
+        return None
+    return str(node.schema).lower(), str(getattr(node, "alias", None) or node.name).lower()
+
+
+def _missing_relations(p: paths.Paths, wanted: set[tuple[str, str]]) -> list[str]:
+    """Which of the relations ``wanted`` the working warehouse lacks (read-only; dbt has released it)."""
+    import duckdb
+
+    if not wanted:
+        return []
+    con = duckdb.connect(str(p.build_warehouse), read_only=True)
+    try:
+        present = {(s.lower(), t.lower()) for s, t in
+                   con.execute("select table_schema, table_name from information_schema.tables").fetchall()}
+    finally:
+        con.close()
+    return sorted(f"{s}.{t}" for s, t in wanted - present)
+
+
 @dataclass
 class Plan:
     """What one dbt phase runs, and why."""
 
     args: list[str]
-    full: bool  # the data-independent nodes are built too
+    full: bool  # the data-independent nodes and the views are built too
     reason: str = ""
     kept: dict[str, Any] = field(default_factory=dict)  # unique id -> its result event of the last full build
 
@@ -220,11 +290,12 @@ _EVENTFUL = ("model.", "seed.", "snapshot.", "test.")
 
 def plan(p: paths.Paths, manifest: Any, phase: str, selection: list[str], *, subset: bool,
          fingerprint: str, force_full: bool = False) -> Plan:
-    """The ``dbt build`` arguments of ``phase``: everything, or what reads the data.
+    """The ``dbt build`` arguments of ``phase``: everything, or the table models that read the data
+    and every test on a model that reads it.
 
     A subset (the UI materializing some models) runs exactly what was asked. Otherwise the
-    data-independent nodes are kept as they are when the working warehouse exists and holds
-    them as the last full build with the same dbt code made them; their results of that
+    nodes that read no data, and the views, are kept as they are when the working warehouse
+    holds them as the last full build with the same dbt code made them; their results of that
     build are replayed to Dagster (:data:`Plan.kept`).
     """
     if subset or force_full:
@@ -235,18 +306,23 @@ def plan(p: paths.Paths, manifest: Any, phase: str, selection: list[str], *, sub
     if stamp.get("fingerprint") != fingerprint:
         return Plan(["build", *selection], True, "the working warehouse was not fully built with this dbt code")
     everything = _selected(p, manifest, selection)
-    independent = data_independent(manifest)
+    keep = keepable(manifest)
     stored = stamp.get("events") or {}
-    kept = {uid: stored.get(uid) for uid in everything if uid in independent}
+    kept = {uid: stored.get(uid) for uid in everything if uid in keep}
     if any(event is None and uid.startswith(_EVENTFUL) for uid, event in kept.items()):
         return Plan(["build", *selection], True, "the last full build's results are incomplete")
-    run = [uid for uid in everything if uid not in independent and not uid.startswith("source.")]
+    missing = _missing_relations(p, {rel for uid in kept if (rel := _relation(manifest, uid)) is not None})
+    if missing:
+        return Plan(["build", *selection], True, f"the working warehouse lacks {', '.join(missing[:3])}")
+    run = [uid for uid in everything if uid not in keep and not uid.startswith("source.")]
     if not run:
-        return Plan([], False, "every node of the phase reads no data and is kept", kept)
+        return Plan([], False, "every node of the phase reads no data or is a view, and is kept", kept)
+    kept_views = sum(1 for uid in kept if uid in views(manifest))
     return Plan(["build", "--indirect-selection", "empty", "--exclude-resource-type", "unit_test",
                  "--select", *_names(manifest, run)], False,
-                f"the dbt code is unchanged: {len(kept)} nodes that read no data (seeds, models over seeds only, "
-                "their tests, unit tests) are kept from the last full build",
+                f"the dbt code is unchanged: {len(kept) - kept_views} nodes that read no data (seeds, models over "
+                f"seeds only, their tests, unit tests) and {kept_views} views are kept from the last full build; "
+                "the tests on the views run",
                 {uid: event for uid, event in kept.items() if event is not None})
 
 

@@ -133,13 +133,20 @@ def export_env(paths: Paths | None = None) -> Paths:
     ``env_var()`` and runs with cwd = dbt_project/, so they are absolute paths.
     """
     paths = paths or current()
-    os.environ["OGI_HOME"] = str(paths.home)
-    os.environ["OGI_INBOX"] = str(paths.inbox)
-    os.environ["OGI_PARQUET_DIR"] = str(paths.parquet_dir)
-    os.environ["OGI_WAREHOUSE_PATH"] = str(paths.build_warehouse)
-    os.environ["DBT_PROFILES_DIR"] = str(DBT_PROJECT_DIR)
-    os.environ["DBT_LOG_PATH"] = str(paths.dbt_log_dir)
+    os.environ.update(environment(paths))
     return paths
+
+
+def environment(paths: Paths) -> dict[str, str]:
+    """The variables :func:`export_env` sets for ``paths``."""
+    return {
+        "OGI_HOME": str(paths.home),
+        "OGI_INBOX": str(paths.inbox),
+        "OGI_PARQUET_DIR": str(paths.parquet_dir),
+        "OGI_WAREHOUSE_PATH": str(paths.build_warehouse),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_LOG_PATH": str(paths.dbt_log_dir),
+    }
 
 
 def ensure_dagster_home(path: Path) -> Path:

@@ -430,10 +430,21 @@ def test_incremental_run_gives_what_a_full_rebuild_gives(warehouse: Warehouse) -
     whole working warehouse again from the same Parquet: the same marts, row for row."""
     p = warehouse.paths
     incremental = marts_snapshot(p.warehouse)
-    last = warehouse.run()  # nothing new: a data-only build, the seeds kept from the last full build
+    last = warehouse.run()  # nothing new: a data-only build, the seeds and the views kept from the last full build
     assert last.success, last.failures
-    assert "ogi/kept" in last.metadata("reference/ref_applicant_types")
+    assert "reads no data" in last.metadata("reference/ref_applicant_types")["ogi/kept"]
+    assert "a view" in last.metadata("staging/stg_cells")["ogi/kept"]
     assert "ogi/kept" not in last.metadata("marts/dim_report")
+    dbt_lines = runlog.log_path(p.home, last.run_id).read_text(encoding="utf-8")
+    assert "PASS not_null_stg_cells_report_id" in dbt_lines  # a kept view's tests run on the current data
+    assert "view model staging.stg_cells" not in dbt_lines
+    assert marts_snapshot(p.warehouse) == incremental
+    with duckdb.connect(str(p.build_warehouse)) as con:  # a kept relation gone from the working warehouse
+        con.execute("drop view staging.stg_inventory")
+    rebuilt = warehouse.run()
+    assert rebuilt.success, rebuilt.failures
+    assert "ogi/kept" not in rebuilt.metadata("staging/stg_inventory")
+    assert "lacks staging.stg_inventory" in runlog.log_path(p.home, rebuilt.run_id).read_text(encoding="utf-8")
     assert marts_snapshot(p.warehouse) == incremental
     old_log = runlog.runs_dir(p.home) / "an-old-run.log"
     old_log.write_text("from long ago\n")
@@ -596,3 +607,17 @@ def test_an_edited_alias_seed_relinks_on_the_next_ogi_run(warehouse: Warehouse) 
     assert "Nothing new" not in restored.stdout
     assert query(p.warehouse, link_sql, [report]) == [(printed, "name_rule", None, agency_id)]
     assert query(p.warehouse, "select count(*) from reference.agency_aliases") == [(0,)]
+
+
+def test_the_dbt_fingerprint_follows_the_paths_the_views_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staging views hold the home's Parquet folder in their SQL: a home moved elsewhere (or
+    another home) is not built with the kept views of the first."""
+    from orchestration import dbt_inprocess
+
+    monkeypatch.setenv("OGI_HOME", str(tmp_path / "a"))
+    first = dbt_inprocess.dbt_fingerprint()
+    monkeypatch.setenv("OGI_HOME", str(tmp_path / "b"))
+    assert dbt_inprocess.dbt_fingerprint() != first
+    monkeypatch.setenv("OGI_PARQUET_DIR", "/elsewhere")  # what the process has set does not matter: the home does
+    monkeypatch.setenv("OGI_HOME", str(tmp_path / "a"))
+    assert dbt_inprocess.dbt_fingerprint() == first

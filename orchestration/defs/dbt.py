@@ -102,11 +102,20 @@ def _dbt_build(context: dg.AssetExecutionContext):
     convert = functools.partial(_dagster_events, context=context, manifest=dagster_manifest, translator=translator,
                                 project=project, target=dbt_inprocess.target_dir(p))
     tally = dbt_inprocess.tests_tally(context.run.run_id)
-    for uid, event in plan.kept.items():  # nodes that read no data, as the last full build left them
-        if uid.startswith("test."):
-            tally["kept"] += 1
-        yield from _kept(convert(event), uid)
-    independent = dbt_inprocess.data_independent(manifest) if plan.full else set()
+    tally["kept"] += sum(1 for uid in plan.kept if uid.startswith("test."))
+    views = dbt_inprocess.views(manifest)
+    rank, ancestors = dbt_inprocess.lineage(manifest)
+    # the kept nodes (that read no data, and views), as the last full build left them; Dagster wants a
+    # step's assets in topological order, so each is replayed just before the first result that needs it
+    pending = sorted(plan.kept, key=lambda uid: (rank.get(uid, 0), uid))
+
+    def replay(before: str | None) -> Iterator[Any]:
+        upstream = ancestors(before) if before is not None else None
+        for uid in [u for u in pending if upstream is None or u in upstream]:
+            pending.remove(uid)
+            yield from _kept(convert(plan.kept[uid]), uid in views)
+
+    keepable = dbt_inprocess.keepable(manifest) if plan.full else set()
     results: dict[str, Any] = {}
     outcome = dbt_inprocess.Invocation(success=True) if not plan.args else None
     for item in dbt_inprocess.invoke(p, manifest, plan.args, on_line) if plan.args else ():
@@ -114,13 +123,15 @@ def _dbt_build(context: dg.AssetExecutionContext):
             outcome = item
             break
         uid = item["data"]["node_info"]["unique_id"]
-        if uid in independent:
+        if uid in keepable:
             results[uid] = item
         if item["info"]["name"] == "LogTestResult":
             status = str(item["data"].get("status") or "").lower()
             tally["passed" if status == "pass" else "warned" if status == "warn" else "failed"] += 1
             if status == "pass":
                 continue  # a passing test leaves no event (its line is in the run's log)
+        if pending:
+            yield from replay(uid)
         yield from convert(item)
     if outcome is None or not outcome.success:
         failures = outcome.failures if outcome else ["dbt ended without a result"]
@@ -130,6 +141,7 @@ def _dbt_build(context: dg.AssetExecutionContext):
             description=f"dbt build failed ({len(failures)} node{'s' if len(failures) != 1 else ''}):\n{shown}{more}\n"
                         f"dbt's output: {runlog.log_path(p.home, context.run.run_id)}",
         )
+    yield from replay(None)
     context.log.info(f"dbt build: {outcome.nodes} nodes in {time.monotonic() - started:.1f} s")
     if plan.full and not _is_subset(context):
         dbt_inprocess.set_stamp(p, phase, fingerprint, results)
@@ -146,9 +158,11 @@ def _dagster_events(raw: dict[str, Any], *, context, manifest, translator, proje
 KEPT = "ogi/kept"
 
 
-def _kept(events: Iterator[Any], uid: str) -> Iterator[Any]:
+def _kept(events: Iterator[Any], view: bool) -> Iterator[Any]:
     """The replayed events of a kept node, marked as such (what they say is the last full build's)."""
-    note = "not rebuilt: it reads no data and the dbt code is unchanged; the result is the last full build's"
+    note = ("not rebuilt: a view, and the dbt code is unchanged; it reads the current data, and the tests on "
+            "it ran" if view else
+            "not rebuilt: it reads no data and the dbt code is unchanged; the result is the last full build's")
     for event in events:
         if isinstance(event, dg.Output):
             yield event.with_metadata({**event.metadata, KEPT: note})
