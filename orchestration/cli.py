@@ -615,13 +615,15 @@ def main() -> None:
             app()
     except SystemExit as exc:
         if _fast_exit:
-            import gc
             import logging
+            import multiprocessing.util
 
             from orchestration import dbt_inprocess
 
             dbt_inprocess.forget_manifest()
-            gc.collect()  # objects holding OS resources (dbt's manifests hold semaphores) go now
+            # dbt's manifests hold multiprocessing locks (named semaphores the resource tracker watches):
+            # release them as the interpreter's exit would, without collecting the whole heap (~0.4 s)
+            multiprocessing.util._run_finalizers(0)
             sys.stdout.flush()
             sys.stderr.flush()
             logging.shutdown()

@@ -115,6 +115,9 @@ GATE_CHUNK_REPORTS = Setting("OGI_GATE_CHUNK_REPORTS", 40_000, _positive_int,
                              "1 GB per 40,000 reports).")
 GATE_FULL = Setting("OGI_GATE_FULL", False, _flag,
                     "1: the quality gate judges every report again, not only those that changed.", "0")
+GATE_PROCESS = Setting("OGI_GATE_PROCESS", True, _flag,
+                       "1: the quality gate runs in a process of its own, started with the run, which imports "
+                       "Great Expectations (~2 s) while the run parses and builds; 0: in the run's process.", "1")
 ALERT_WEBHOOK = Setting("OGI_ALERT_WEBHOOK", None, _text,
                         "An http(s) URL that receives each run's alert as a JSON POST.")
 DUCKDB_MEMORY_LIMIT = Setting("OGI_DUCKDB_MEMORY_LIMIT", "1GB", _text,
@@ -128,7 +131,7 @@ LOG_RETENTION_DAYS = Setting("OGI_LOG_RETENTION_DAYS", 30.0, _non_negative_float
 #: Every setting, in the order the README lists them.
 SETTINGS: tuple[Setting, ...] = (
     HOME, INBOX, PARSE_WORKERS, MAX_FILE_MB, FILE_TIMEOUT_S, PARSE_MEMORY_MB, MAX_BAD_SHARE, GATE_MIN_RUN_FILES,
-    GATE_CHUNK_REPORTS, GATE_FULL, ALERT_WEBHOOK, DUCKDB_MEMORY_LIMIT, LOG_RETENTION_DAYS,
+    GATE_CHUNK_REPORTS, GATE_FULL, GATE_PROCESS, ALERT_WEBHOOK, DUCKDB_MEMORY_LIMIT, LOG_RETENTION_DAYS,
 )
 
 

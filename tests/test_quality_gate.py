@@ -299,6 +299,7 @@ def test_unchanged_warehouse_is_not_judged_again_and_keeps_its_verdicts(gate: Ga
     assert query(gate.paths.warehouse, "select report_id, certified from marts.dim_report order by 1") == certified
     # another version of the gate (rules, keys, code): nothing is carried
     monkeypatch.delenv("OGI_GATE_FULL")
+    monkeypatch.setenv("OGI_GATE_PROCESS", "0")  # the patch lives in this process
     monkeypatch.setattr("expectations.gate.judgement_fingerprint", lambda: "another gate")
     changed = gate.run()
     assert changed.success, changed.failures

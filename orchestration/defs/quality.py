@@ -59,7 +59,7 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
         deps=[identity_terms],
         group_name="quality",
         kinds={"python", "parquet"},
-        required_resource_keys={"run_guard"},
+        required_resource_keys={"run_guard", "gate_process"},
         check_specs=gate_check_specs(QUALITY_ISSUES),
         description=(
             "Accounting-identity and value findings per report, judged by Great Expectations "
@@ -77,7 +77,8 @@ def quality_issues_asset(identity_terms: dg.AssetKey) -> dg.AssetsDefinition:
         p = paths.current().make_dirs()
         record = context.instance.get_run_record_by_id(context.run.run_id)
         started = record.start_time if record is not None and record.start_time else None
-        outcome = run_quality_gate(
+        outcome = context.resources.gate_process.run(
+            run_quality_gate,
             p.build_warehouse, p.parquet_dir, docs_dir=p.home / "quality", run_id=context.run.run_id,
             run_started=datetime.fromtimestamp(started, tz=timezone.utc) if started else None,
             config=config.resolve(),

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from orchestration import paths, runlog, settings
+from orchestration.gate_process import GateProcess
 from orchestration.lock import home_lock
 
 
@@ -51,10 +52,24 @@ def run_guard(context: dg.InitResourceContext) -> Iterator[None]:
             log.flush()
 
 
+@dg.resource(
+    required_resource_keys={"run_guard"},  # started once the run holds its home
+    description="The quality gate's own process, importing Great Expectations from the run's start "
+                "(orchestration/gate_process.py; OGI_GATE_PROCESS).",
+)
+def gate_process(context: dg.InitResourceContext) -> Iterator[GateProcess]:
+    """A :class:`~orchestration.gate_process.GateProcess` for the run's gate, ended with the run."""
+    process = GateProcess(in_process=not settings.GATE_PROCESS.get())
+    try:
+        yield process
+    finally:
+        process.close()
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
-        resources={"run_guard": run_guard},
+        resources={"run_guard": run_guard, "gate_process": gate_process},
         # one process: each step of the multiprocess executor re-imports the code location (~5 s)
         executor=dg.in_process_executor,
     )
