@@ -10,7 +10,8 @@ For each scenario (``BENCH_REPORTS``, default 10000; several as ``10000,150000``
 3. ``ogi run`` from an empty home to certified marts, as a subprocess: wall time, peak memory
    of its whole process tree (sum of RSS, sampled), per-step times from the Dagster event log;
 4. ``ogi run`` again with nothing new (``noop_s``: start-up included, no dbt, no gate); then one
-   new file into the inbox (``small_incremental_s``: a file dropped in at night); then the
+   new file into the inbox, three times over (``small_incremental_s``: a file dropped in at night,
+   the median of the three runs, all three in ``small_incremental_runs_s``); then the
    incremental run: 1% new files moved into the inbox, ``ogi run`` again;
 5. the quality gate: ``gate_s`` and ``sql_s`` from the gate's materialization metadata;
 6. the inspector's site: build time, size and pages (``inspector_*``) from its metadata;
@@ -51,6 +52,8 @@ OUT = Path(os.environ.get("BENCH_OUT") or REPO / "bench" / "out").resolve()
 SEED = int(os.environ.get("BENCH_SEED", "1"))
 BREAK_SHARE = float(os.environ.get("BENCH_BREAK_SHARE", "0.02"))
 SAMPLE = int(os.environ.get("BENCH_SAMPLE", "6000"))
+#: One-file runs after the no-op run (``small_incremental_s`` is their median).
+ONE_FILE_RUNS = 3
 #: The regex floor: every number of a report (what the parser must at least find).
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 #: Targets of the issue, on a 2-core machine (checked, not enforced).
@@ -426,13 +429,25 @@ def scenario(n: int, workers: int) -> dict[str, Any]:
 
     log("ogi run again, nothing new")
     noop = ogi_run(folder / "reports", home, OUT / f"ogi-run-{n}-noop.log")
-    one, _ = corpus(n + extra_n + 1, start=n + extra_n, name=f"one-{n}-s{SEED}")  # a report of its own
-    one_move = move_in(one, folder / "reports")
+    # one new file at a time, ONE_FILE_RUNS times (each a report of its own): the figure is their median,
+    # since one run of ~20 s on a shared machine moves by a few seconds with the load
+    one_move: list[tuple[Path, Path]] = []
+    smalls: list[tuple[Run, dict[str, Any]]] = []
     try:
-        log("ogi run again with 1 new file")
-        small = ogi_run(folder / "reports", home, OUT / f"ogi-run-{n}-one.log")
-        small_details = run_details(home) if small.returncode == 0 else {}
-        log(f"nothing new: {noop.wall_s:.1f} s; 1 new file: {small.wall_s:.1f} s, steps {small_details.get('steps')}")
+        for k in range(ONE_FILE_RUNS):
+            start = n + extra_n + k
+            one, _ = corpus(start + 1, start=start, name=f"one-{n}-{k}-s{SEED}")
+            one_move += move_in(one, folder / "reports")
+            log(f"ogi run again with 1 new file ({k + 1} of {ONE_FILE_RUNS})")
+            run = ogi_run(folder / "reports", home, OUT / f"ogi-run-{n}-one-{k}.log")
+            smalls.append((run, run_details(home) if run.returncode == 0 else {}))
+            if run.returncode != 0:
+                break
+        small, small_details = sorted(smalls, key=lambda rd: rd[0].wall_s)[len(smalls) // 2]
+        if any(run.returncode != 0 for run, _ in smalls):
+            small, small_details = next((run, d) for run, d in smalls if run.returncode != 0)
+        log(f"nothing new: {noop.wall_s:.1f} s; 1 new file: {', '.join(f'{r.wall_s:.1f}' for r, _ in smalls)} s "
+            f"(median {small.wall_s:.1f} s, steps {small_details.get('steps')})")
         moves = move_in(extra, folder / "reports")
         try:
             log(f"ogi run again with {len(moves)} new files")
@@ -444,7 +459,7 @@ def scenario(n: int, workers: int) -> dict[str, Any]:
     if noop.returncode != 0 or small.returncode != 0:
         result["e2e_s"] = round(first.wall_s, 1)
         return failed(result, "no-op or one-file ogi run", noop if noop.returncode else small, home,
-                      OUT / f"ogi-run-{n}-{'noop' if noop.returncode else 'one'}.log")
+                      OUT / f"ogi-run-{n}-{'noop' if noop.returncode else f'one-{len(smalls) - 1}'}.log")
     if second.returncode != 0:
         result["e2e_s"] = round(first.wall_s, 1)
         result["peak_rss_mb"] = round(first.peak_rss_mb)
@@ -465,6 +480,7 @@ def scenario(n: int, workers: int) -> dict[str, Any]:
         "peak_rss_single_process_mb": round(first.peak_single_mb),
         "noop_s": round(noop.wall_s, 1),
         "small_incremental_s": round(small.wall_s, 1),
+        "small_incremental_runs_s": [round(r.wall_s, 1) for r, _ in smalls],
         "small_incremental_steps_s": small_details.get("steps"),
         "noop_ran_nothing": "Nothing new" in (OUT / f"ogi-run-{n}-noop.log").read_text(encoding="utf-8"),
         "incremental_s": round(second.wall_s, 1),
