@@ -90,9 +90,95 @@ _BUILDERS: str | None = None
 _VALIDATED: set[str] = set()
 
 
-def draw(label: str, builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> str:
+def render_svg(spec: dict[str, Any]) -> str:
+    """A Vega-Lite spec drawn to SVG by vl-convert, which may load nothing (``allowed_base_urls=[]``)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(spec, allowed_base_urls=[])
+
+
+def warm_up() -> None:
+    """Start vl-convert's engine (~0.4 s, the first chart of a process): what a chart process does
+    first (orchestration/defs/resources.py)."""
+    import altair  # noqa: F401  (imported in the same breath: a process that draws builds too)
+
+    render_svg({"$schema": "https://vega.github.io/schema/vega-lite/v5.json", "mark": "point",
+                "data": {"values": [{"x": 1}]}, "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+
+
+class _Pending:
+    """A chart asked for inside a :class:`Batch`: its SVG once the batch has finished (what the
+    templates print through ``|safe``, which takes ``__html__``)."""
+
+    __slots__ = ("svg",)
+
+    def __init__(self) -> None:
+        self.svg: str | None = None
+
+    def __html__(self) -> str:
+        if self.svg is None:
+            raise RuntimeError("a chart was printed before its batch finished")
+        return self.svg
+
+    __str__ = __html__
+
+
+class Batch:
+    """Charts asked for inside the ``with`` block are drawn together: by ``drawer`` (an object with
+    ``submit(fn, *args)`` and ``result(future)``, e.g. :class:`orchestration.side_process.SideProcess`)
+    once :meth:`start` is called, while the caller goes on; or here, at :meth:`finish`.
+
+    vl-convert holds the interpreter lock while it draws, so a drawer in another process is the
+    only way the site's other pages are written meanwhile.  If that process has died, the charts
+    are drawn here instead: a chart is no data, and its drawing is deterministic.
+    """
+
+    def __init__(self, drawer: Any = None) -> None:
+        self.drawer = drawer
+        self.items: list[tuple[_Pending, str, Path | None, dict[str, Any], str]] = []
+        self._futures: list[Any] | None = None
+
+    def __enter__(self) -> "Batch":
+        global _BATCH
+        _BATCH = self
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        global _BATCH
+        _BATCH = None
+
+    def start(self) -> None:
+        """Hand the batch's specs to the drawer (no-op without one)."""
+        if self.drawer is not None and self.items and self._futures is None:
+            try:
+                self._futures = [self.drawer.submit(render_svg, spec) for _, _, _, spec, _ in self.items]
+            except Exception:  # noqa: BLE001  (drawn here at finish)
+                self._futures = None
+
+    def finish(self) -> None:
+        """Every chart of the batch drawn, cached and put in its place."""
+        drawn: list[str] | None = None
+        if self._futures is not None:
+            try:
+                drawn = [self.drawer.result(f) for f in self._futures]
+            except Exception:  # noqa: BLE001  (the drawer's process died: draw here)
+                drawn = None
+        if drawn is None:
+            drawn = [render_svg(spec) for _, _, _, spec, _ in self.items]
+        for (pending, digest, kept, _, label), svg in zip(self.items, drawn):
+            _keep(digest, kept, svg)
+            pending.svg = _finish(svg, label)
+        COUNTS["drawn"] += len(self.items)
+        self.items = []
+
+
+_BATCH: Batch | None = None
+
+
+def draw(label: str, builder: Callable[..., alt.TopLevelMixin], *args: Any, **kwargs: Any) -> Any:
     """The chart ``builder(*args, **kwargs)`` as an inline ``<svg>`` (no XML namespace attributes:
-    HTML needs none), ``label`` its accessible name.
+    HTML needs none), ``label`` its accessible name; inside a :class:`Batch`, a chart not cached
+    yet is a placeholder the batch fills when it finishes.
 
     Charts are cached by their inputs (the builder, its arguments, :func:`_builders_digest`), in
     this process and in the :func:`disk_cache` folder: a cached chart is not even built, since
@@ -104,31 +190,47 @@ def draw(label: str, builder: Callable[..., alt.TopLevelMixin], *args: Any, **kw
     digest = hashlib.sha256(json.dumps([_BUILDERS, builder.__name__, args, kwargs], sort_keys=True,
                                        default=str, ensure_ascii=False).encode()).hexdigest()
     kept = _DISK / f"{digest}.svg" if _DISK is not None else None
+    _USED.add(digest)
     if digest in _CACHE:
         _CACHE.move_to_end(digest)
-        drawn = _CACHE[digest]
         COUNTS["cached"] += 1
-    elif kept is not None and kept.is_file():
+        return _finish(_CACHE[digest], label)
+    if kept is not None and kept.is_file():
+        COUNTS["cached"] += 1
         drawn = kept.read_text(encoding="utf-8")
-        COUNTS["cached"] += 1
-    else:
-        import vl_convert as vlc
+        _remember(digest, drawn)
+        return _finish(drawn, label)
+    # checked against the Vega-Lite schema once per builder and process (~25 ms a chart): what a
+    # builder makes has the same structure whatever its rows
+    spec = _configure(builder(*args, **kwargs)).to_dict(validate=builder.__name__ not in _VALIDATED)
+    _VALIDATED.add(builder.__name__)
+    if _BATCH is not None:
+        pending = _Pending()
+        _BATCH.items.append((pending, digest, kept, spec, label))
+        return pending
+    drawn = render_svg(spec)
+    COUNTS["drawn"] += 1
+    _keep(digest, kept, drawn)
+    return _finish(drawn, label)
 
-        # checked against the Vega-Lite schema once per builder and process (~25 ms a chart): what a
-        # builder makes has the same structure whatever its rows
-        spec = _configure(builder(*args, **kwargs)).to_dict(validate=builder.__name__ not in _VALIDATED)
-        _VALIDATED.add(builder.__name__)
-        drawn = vlc.vegalite_to_svg(spec, allowed_base_urls=[])
-        COUNTS["drawn"] += 1
-        if kept is not None:  # whole or not at all: a killed build leaves only a temp file
-            temp = kept.with_name(f".{digest}.{uuid.uuid4().hex[:8]}.tmp")
-            temp.write_text(drawn, encoding="utf-8")
-            os.replace(temp, kept)
+
+def _remember(digest: str, drawn: str) -> None:
     if digest not in _CACHE:
         _CACHE[digest] = drawn
         if len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
-    _USED.add(digest)
+
+
+def _keep(digest: str, kept: Path | None, drawn: str) -> None:
+    """A chart just drawn, into the process's cache and the disk cache."""
+    if kept is not None:  # whole or not at all: a killed build leaves only a temp file
+        temp = kept.with_name(f".{digest}.{uuid.uuid4().hex[:8]}.tmp")
+        temp.write_text(drawn, encoding="utf-8")
+        os.replace(temp, kept)
+    _remember(digest, drawn)
+
+
+def _finish(drawn: str, label: str) -> str:
     drawn = _XMLNS.sub("", drawn, count=2)
     escaped = label.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
     return drawn.replace("<svg", f'<svg role="img" aria-label="{escaped}"', 1)

@@ -11,6 +11,7 @@ all (``default-src 'none'``).  It opens from the file system, offline.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -141,12 +142,14 @@ class _Writer:
 
 
 def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
-               runs: list[dict[str, Any]] | None = None) -> SiteStats:
+               runs: list[dict[str, Any]] | None = None, drawer: Any = None) -> SiteStats:
     """Write the site of the published ``warehouse`` into ``out_dir`` (replaced whole; a report
     page whose inputs are those of the replaced site's page is linked from it, not rendered).
 
     ``raw_dir`` is the home's raw copies (links to a report's source file; default
-    ``out_dir/../raw``); ``runs`` the run history, oldest first (inspector.history.read).
+    ``out_dir/../raw``); ``runs`` the run history, oldest first (inspector.history.read);
+    ``drawer`` a process that draws the charts meanwhile (:class:`inspector.charts.Batch`; none:
+    they are drawn here).
     """
     from . import charts
 
@@ -166,20 +169,22 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
     work = out_dir.parent / f".{out_dir.name}-{uuid.uuid4().hex[:8]}"
     work.mkdir()
     try:
-        with queries.connect(warehouse) as con:
+        with contextlib.ExitStack() as charts_kept, queries.connect(warehouse) as con:
             built = datetime.now(timezone.utc)
             totals = queries.totals(con)
             common = {"built_at": built, "warehouse": str(warehouse), "totals": totals, "csp": CSP}
             writer = _Writer(work, environment(), common, previous=out_dir if out_dir.is_dir() else None)
             charts_before, drawn_before = _chart_count(), charts.COUNTS["drawn"]
 
-            with charts.disk_cache(out_dir.parent / f".{out_dir.name}_charts"):
-                writer.write(links.INDEX, "overview.html", **pages.overview(con, runs or []))
+            charts_kept.enter_context(charts.disk_cache(out_dir.parent / f".{out_dir.name}_charts"))
+            # the charts not cached are drawn by the drawer's process while the other pages are written
+            drawing = charts.Batch(drawer)
+            with drawing:
+                overview = pages.overview(con, runs or [])
                 lap("overview")
-                writer.write(links.INDICATORS, "indicators.html", **pages.indicators(con))
+                indicators = pages.indicators(con)
                 lap("indicators")
-            stats.charts = _chart_count() - charts_before
-            stats.charts_drawn = charts.COUNTS["drawn"] - drawn_before
+            drawing.start()
 
             reports = queries.quarantined_reports(con)
             rows = pages.quarantined_rows(reports)
@@ -227,6 +232,15 @@ def build_site(warehouse: Path, out_dir: Path, *, raw_dir: Path | None = None,
                         writer.write(name, "agency.html", **pages.agency(ref, a, detail, quarantined))
                 lap("agency pages")
             stats.agency_pages = len(agencies)
+
+            drawing.finish()
+            lap("charts")
+            charts_kept.close()  # the cache keeps exactly this site's charts (after a build that drew them all)
+            writer.write(links.INDEX, "overview.html", **overview)
+            writer.write(links.INDICATORS, "indicators.html", **indicators)
+            lap("overview and indicators")
+            stats.charts = _chart_count() - charts_before
+            stats.charts_drawn = charts.COUNTS["drawn"] - drawn_before
             writer.close()
         _swap(work, out_dir)
     except BaseException:

@@ -47,7 +47,7 @@ def test_the_gates_error_is_raised_in_the_run() -> None:
 
 
 def test_a_gate_process_that_dies_is_named_as_such() -> None:
-    with pytest.raises(GateProcessDied, match="ended before the gate did"):
+    with pytest.raises(GateProcessDied, match="ended before its work did"):
         GateProcess().run(os.abort)
 
 

@@ -14,6 +14,7 @@ The site must be self-contained and offline.  Three checks, each of its own kind
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -187,6 +188,57 @@ def test_alert_links_each_issue_to_its_page(tmp_path: Path) -> None:
     failed = build_alert("r2", issues, ["too many parse failures"], reports, page_for=page_for,
                          inspector_index=site / links.INDEX)
     assert "inspector" not in failed and all("inspector_page" not in i for i in failed["issues"])
+
+
+ROWS = [{"key": "2021", "certified": 3, "quarantined": 1}, {"key": "2022", "certified": 5, "quarantined": 0}]
+
+
+def _stack(label: str = "Reports by year") -> object:
+    from inspector import charts
+
+    return charts.draw(label, charts.certified_stack, ROWS, "报告：按年度", "Reports by year", "年度", "Year")
+
+
+def test_charts_drawn_by_another_process_are_those_drawn_here() -> None:
+    """The run's chart process draws while the other pages are written: the same SVG as here."""
+    from inspector import charts
+    from orchestration.side_process import SideProcess
+
+    charts._CACHE.clear()
+    here = _stack()
+    charts._CACHE.clear()
+    process = SideProcess(charts.warm_up)
+    try:
+        drawing = charts.Batch(process)
+        with drawing:
+            pending = _stack()
+        with pytest.raises(RuntimeError, match="before its batch finished"):
+            str(pending)
+        drawing.start()
+        assert drawing._futures and all(f is not None for f in drawing._futures)
+        drawing.finish()
+    finally:
+        process.close()
+    assert str(pending) == here and here.startswith('<svg role="img" aria-label="Reports by year"')
+
+
+def test_a_chart_process_that_died_leaves_the_charts_to_this_one() -> None:
+    from inspector import charts
+    from orchestration.side_process import SideProcess
+
+    charts._CACHE.clear()
+    here = _stack()
+    charts._CACHE.clear()
+    process = SideProcess(os.abort)  # dies before it draws anything
+    try:
+        drawing = charts.Batch(process)
+        with drawing:
+            pending = _stack()
+        drawing.start()
+        drawing.finish()
+    finally:
+        process.close()
+    assert str(pending) == here
 
 
 # --------------------------------------------------------------------------- the site of a real run

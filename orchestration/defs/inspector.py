@@ -33,6 +33,7 @@ def _iso(timestamp: "float | None") -> "str | None":
     deps=[PUBLISHED],
     group_name="inspect",
     kinds={"html"},
+    required_resource_keys={"chart_process"},
     description=(
         "HOME/inspector/: a static, offline HTML site of the published warehouse (overview, indicators, "
         "each quarantined report with its breaking cells marked, agencies with issues), and the run's line "
@@ -50,7 +51,8 @@ def inspector_site(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
                           run_metadata(context.instance, run_id))
     history.append(p.home, line)
     site = p.home / links.SITE_DIR
-    stats = build_site(p.warehouse, site, raw_dir=p.raw_dir, runs=history.read(p.home))
+    stats = build_site(p.warehouse, site, raw_dir=p.raw_dir, runs=history.read(p.home),
+                       drawer=context.resources.chart_process)
     context.log.info(f"inspector: {stats.pages} pages ({stats.report_pages} quarantined reports, "
                      f"{stats.agency_pages} agencies), {stats.bytes / 1e6:.1f} MB in {stats.seconds:.1f} s: "
                      f"{site / links.INDEX}")

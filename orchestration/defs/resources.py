@@ -13,6 +13,7 @@ import dagster as dg
 from orchestration import paths, runlog, settings
 from orchestration.gate_process import GateProcess
 from orchestration.lock import home_lock
+from orchestration.side_process import SideProcess
 
 
 @dg.resource(description="One run at a time per home (HOME/ogi.lock) and the run's log (HOME/logs/runs/).")
@@ -66,10 +67,27 @@ def gate_process(context: dg.InitResourceContext) -> Iterator[GateProcess]:
         process.close()
 
 
+@dg.resource(
+    required_resource_keys={"run_guard"},
+    description="A process that starts vl-convert's engine from the run's start and draws the inspector's "
+                "charts while its pages are written (orchestration/side_process.py).",
+)
+def chart_process(context: dg.InitResourceContext) -> Iterator[SideProcess]:
+    """A :class:`~orchestration.side_process.SideProcess` warmed up by :func:`inspector.charts.warm_up`."""
+    from inspector.charts import warm_up
+
+    process = SideProcess(warm_up)
+    process.purpose = "inspector's chart"
+    try:
+        yield process
+    finally:
+        process.close()
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
-        resources={"run_guard": run_guard, "gate_process": gate_process},
+        resources={"run_guard": run_guard, "gate_process": gate_process, "chart_process": chart_process},
         # one process: each step of the multiprocess executor re-imports the code location (~5 s)
         executor=dg.in_process_executor,
     )
