@@ -181,21 +181,8 @@ def forget_manifest() -> None:
 def data_independent(manifest: Any) -> set[str]:
     """Unique ids of the nodes that read no source: seeds, models over seeds only, tests on them,
     and every unit test (they test the models' code on fixed rows)."""
-    nodes = manifest.nodes
-    memo: dict[str, bool] = {}
-
-    def reads_data(uid: str) -> bool:
-        if uid.startswith("source."):
-            return True
-        if uid in memo:
-            return memo[uid]
-        memo[uid] = False  # no cycles in a dbt graph; this only guards the recursion
-        node = nodes.get(uid)
-        parents = getattr(node.depends_on, "nodes", None) or [] if node is not None else []
-        memo[uid] = any(reads_data(parent) for parent in parents)
-        return memo[uid]
-
-    out = {uid for uid in nodes if not reads_data(uid)}
+    _, ancestors = lineage(manifest)
+    out = {uid for uid in manifest.nodes if not any(a.startswith("source.") for a in ancestors(uid))}
     out.update(getattr(manifest, "unit_tests", {}) or {})
     return out
 
@@ -306,7 +293,8 @@ def plan(p: paths.Paths, manifest: Any, phase: str, selection: list[str], *, sub
     if stamp.get("fingerprint") != fingerprint:
         return Plan(["build", *selection], True, "the working warehouse was not fully built with this dbt code")
     everything = _selected(p, manifest, selection)
-    keep = keepable(manifest)
+    view_ids = views(manifest)
+    keep = data_independent(manifest) | view_ids
     stored = stamp.get("events") or {}
     kept = {uid: stored.get(uid) for uid in everything if uid in keep}
     if any(event is None and uid.startswith(_EVENTFUL) for uid, event in kept.items()):
@@ -317,7 +305,7 @@ def plan(p: paths.Paths, manifest: Any, phase: str, selection: list[str], *, sub
     run = [uid for uid in everything if uid not in keep and not uid.startswith("source.")]
     if not run:
         return Plan([], False, "every node of the phase reads no data or is a view, and is kept", kept)
-    kept_views = sum(1 for uid in kept if uid in views(manifest))
+    kept_views = sum(1 for uid in kept if uid in view_ids)
     return Plan(["build", "--indirect-selection", "empty", "--exclude-resource-type", "unit_test",
                  "--select", *_names(manifest, run)], False,
                 f"the dbt code is unchanged: {len(kept) - kept_views} nodes that read no data (seeds, models over "

@@ -34,21 +34,28 @@ def preloaded() -> bool:
     return "great_expectations" in sys.modules
 
 
-class GateProcess(SideProcess):
-    """Where the gate runs: a worker process importing Great Expectations from the start, or
+class GateProcess:
+    """Where the gate runs: a side process importing Great Expectations from the start, or
     (``in_process``) the caller's own process."""
 
-    purpose = "quality gate's"
-
     def __init__(self, *, in_process: bool = False) -> None:
-        super().__init__(_import_great_expectations, in_process=in_process)
+        self._side = None if in_process else SideProcess(_import_great_expectations, purpose="quality gate's")
+
+    @property
+    def in_process(self) -> bool:
+        return self._side is None
 
     def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """``fn(*args, **kwargs)`` in the gate's process (its exception, if any, raised here); the
         process ends afterwards: it runs one gate."""
-        if self.in_process:
+        if self._side is None:
             return fn(*args, **kwargs)
         try:
-            return self.result(self.submit(fn, *args, **kwargs))
+            return self._side.result(self._side.submit(fn, *args, **kwargs))
         finally:
-            self.close(wait=True)
+            self._side.close(wait=True)
+
+    def close(self) -> None:
+        """End the gate's process, if it has one (an unfinished import is abandoned)."""
+        if self._side is not None:
+            self._side.close()

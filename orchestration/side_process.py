@@ -20,52 +20,37 @@ class SideProcessDied(RuntimeError):
 
 
 class SideProcess:
-    """One worker process that ran ``warm_up`` first; or, ``in_process``, the caller's own process."""
+    """One worker process that runs ``warm_up`` first; ``purpose`` names it in errors."""
 
-    #: what the process is for, in error messages
-    purpose = "side"
+    def __init__(self, warm_up: Callable[[], Any] | None = None, *, purpose: str = "side") -> None:
+        from ingestion.workers import pool
 
-    def __init__(self, warm_up: Callable[[], Any] | None = None, *, in_process: bool = False) -> None:
-        self._in_process = in_process
-        self._pool: ProcessPoolExecutor | None = None
-        if not in_process:
-            from ingestion.workers import pool
-
-            self._pool = pool(1)
-            if warm_up is not None:
-                self._pool.submit(warm_up)
-
-    @property
-    def in_process(self) -> bool:
-        return self._in_process
+        self.purpose = purpose
+        self._pool: ProcessPoolExecutor | None = pool(1)
+        if warm_up is not None:
+            self._pool.submit(warm_up)
 
     def submit(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> "Future[R]":
-        """``fn(*args, **kwargs)`` in the process, after the warm-up (here, at once, when in process)."""
-        if self._in_process:
-            future: Future = Future()
-            try:
-                future.set_result(fn(*args, **kwargs))
-            except BaseException as exc:  # noqa: BLE001  (handed to the caller, as a pool would)
-                future.set_exception(exc)
-            return future
+        """``fn(*args, **kwargs)`` in the process, after the warm-up."""
         if self._pool is None:
             raise RuntimeError(f"the {self.purpose} process has ended")
         try:
             return self._pool.submit(fn, *args, **kwargs)
         except BrokenProcessPool as exc:
-            raise SideProcessDied(f"the {self.purpose} process ended before its work did "
-                                  "(killed, or out of memory)") from exc
+            raise self._died() from exc
 
     def result(self, future: "Future[R]") -> R:
         """The future's result; a dead process as :class:`SideProcessDied`."""
         try:
             return future.result()
         except BrokenProcessPool as exc:
-            raise SideProcessDied(f"the {self.purpose} process ended before its work did "
-                                  "(killed, or out of memory)") from exc
+            raise self._died() from exc
 
     def close(self, *, wait: bool = False) -> None:
         """End the process (at once when ``wait`` is False: unfinished work is abandoned)."""
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)
+
+    def _died(self) -> SideProcessDied:
+        return SideProcessDied(f"the {self.purpose} process ended before its work did (killed, or out of memory)")

@@ -76,8 +76,7 @@ def chart_process(context: dg.InitResourceContext) -> Iterator[SideProcess]:
     """A :class:`~orchestration.side_process.SideProcess` warmed up by :func:`inspector.charts.warm_up`."""
     from inspector.charts import warm_up
 
-    process = SideProcess(warm_up)
-    process.purpose = "inspector's chart"
+    process = SideProcess(warm_up, purpose="inspector's chart")
     try:
         yield process
     finally:
